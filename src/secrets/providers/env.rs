@@ -1,0 +1,153 @@
+//! The env tier: secrets from the parent's environment.
+//!
+//! A dotted path maps to an upper-case name (`.` and `-` become `_`); the
+//! names tried are `{PREFIX}{SCOPE}_{NAME}` (with a scope), `{PREFIX}{NAME}`,
+//! then `{NAME}`. A variable that is set but empty counts as found: an empty
+//! value is a value, and silently passing to the keyring would surprise.
+
+use crate::secrets::{
+    Lookup, Provider, SecretError, SecretRecord, SecretRequest, SecretSource, SecretValue,
+};
+use std::collections::HashMap;
+use std::ffi::OsString;
+
+/// Settings of the env tier.
+#[derive(Debug, Clone)]
+pub struct EnvSettings {
+    /// Prefix tried first (default `KSTLIB_`).
+    pub prefix: String,
+}
+
+impl Default for EnvSettings {
+    fn default() -> Self {
+        EnvSettings {
+            prefix: "KSTLIB_".to_string(),
+        }
+    }
+}
+
+/// Where the env tier reads variables from.
+enum Variables {
+    /// The process environment, read on demand (no copy of the whole block).
+    Process,
+    /// A fixed set, for library users and tests.
+    Fixed(HashMap<String, SecretValue>),
+}
+
+/// Reads secrets from environment variables.
+pub struct EnvProvider {
+    prefix: String,
+    variables: Variables,
+}
+
+impl EnvProvider {
+    /// Reads the process environment.
+    pub fn new(settings: EnvSettings) -> Self {
+        EnvProvider {
+            prefix: settings.prefix,
+            variables: Variables::Process,
+        }
+    }
+
+    /// Reads only `variables`, not the process environment.
+    pub fn with_variables(settings: EnvSettings, variables: HashMap<String, SecretValue>) -> Self {
+        EnvProvider {
+            prefix: settings.prefix,
+            variables: Variables::Fixed(variables),
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<SecretValue> {
+        match &self.variables {
+            Variables::Process => std::env::var_os(name).map(|v: OsString| {
+                use std::os::unix::ffi::OsStringExt;
+                SecretValue::from_bytes(v.into_vec())
+            }),
+            Variables::Fixed(map) => map.get(name).cloned(),
+        }
+    }
+}
+
+/// The upper-case variable name for a dotted path or scope: `.` and `-` become `_`.
+pub fn env_name(dotted: &str) -> String {
+    dotted
+        .chars()
+        .map(|c| match c {
+            '.' | '-' => '_',
+            c => c.to_ascii_uppercase(),
+        })
+        .collect()
+}
+
+/// The names tried for `request`, in order, without duplicates.
+pub fn candidate_names(prefix: &str, request: &SecretRequest) -> Vec<String> {
+    let base = env_name(&request.name);
+    let mut names = Vec::with_capacity(3);
+    if let Some(scope) = &request.scope {
+        names.push(format!("{prefix}{}_{base}", env_name(scope)));
+    }
+    names.push(format!("{prefix}{base}"));
+    names.push(base);
+    names.dedup();
+    names
+}
+
+impl Provider for EnvProvider {
+    fn source(&self) -> SecretSource {
+        SecretSource::Env
+    }
+
+    fn lookup(&mut self, request: &SecretRequest) -> Result<Lookup, SecretError> {
+        let names = candidate_names(&self.prefix, request);
+        for name in &names {
+            if let Some(value) = self.get(name) {
+                return Ok(Lookup::Found(
+                    SecretRecord::new(SecretSource::Env, value).with("env_name", name.clone()),
+                ));
+            }
+        }
+        Ok(Lookup::Missing {
+            tried: names.join(", "),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(name: &str, scope: Option<&str>) -> SecretRequest {
+        let mut r = SecretRequest::new(name);
+        r.scope = scope.map(str::to_string);
+        r
+    }
+
+    #[test]
+    fn names_follow_the_spec_order() {
+        assert_eq!(
+            candidate_names("KSTLIB_", &request("mail.smtp-pass", Some("prod"))),
+            [
+                "KSTLIB_PROD_MAIL_SMTP_PASS",
+                "KSTLIB_MAIL_SMTP_PASS",
+                "MAIL_SMTP_PASS"
+            ]
+        );
+        assert_eq!(candidate_names("", &request("a.b", None)), ["A_B"]);
+    }
+
+    #[test]
+    fn set_but_empty_counts_and_prefixed_wins() {
+        let vars = HashMap::from([
+            ("KSTLIB_DB_URL".to_string(), SecretValue::from("")),
+            ("DB_URL".to_string(), SecretValue::from("plain")),
+        ]);
+        let mut p = EnvProvider::with_variables(EnvSettings::default(), vars);
+        match p.lookup(&request("db.url", None)).unwrap() {
+            Lookup::Found(r) => {
+                assert!(r.value.is_empty());
+                assert_eq!(r.meta("env_name"), Some("KSTLIB_DB_URL"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! `SecretResolver`: the cascade itself.
+//!
+//! It asks its providers in order and stops at the first `Found`; a provider
+//! error stops the lookup of that secret at once (a failing tier must never
+//! fall through to a default). After every provider, the request's own
+//! `default` is the last tier. The resolver owns its providers, so their
+//! caches live as long as it does (one decrypt per file for a long-running
+//! program) and are wiped when it is dropped.
+
+use super::{
+    Lookup, Provider, ProviderStatus, ResolverSettings, SecretError, SecretRecord, SecretRequest,
+    SecretSource,
+};
+
+/// Resolves requests through an ordered list of providers.
+pub struct SecretResolver {
+    providers: Vec<Box<dyn Provider>>,
+}
+
+impl SecretResolver {
+    /// A resolver asking `providers` in the given order, then the request's default.
+    pub fn new(providers: Vec<Box<dyn Provider>>) -> Self {
+        SecretResolver { providers }
+    }
+
+    /// The standard cascade: overrides, the configured tiers in order, default.
+    pub fn from_settings(settings: ResolverSettings) -> Self {
+        Self::new(settings.into_providers())
+    }
+
+    /// Resolves one request. `Ok(None)` only for an optional secret nobody has.
+    pub fn resolve(
+        &mut self,
+        request: &SecretRequest,
+    ) -> Result<Option<SecretRecord>, SecretError> {
+        let mut tried = Vec::new();
+        for provider in &mut self.providers {
+            let source = provider.source();
+            if !request.allows(source) {
+                continue;
+            }
+            match provider.lookup(request)? {
+                Lookup::Found(record) => return Ok(Some(record)),
+                Lookup::Missing { tried: what } => tried.push(format!("{source} {what}")),
+                Lookup::Skipped { reason } => tried.push(format!("{source} skipped ({reason})")),
+            }
+        }
+        if let Some(default) = &request.default {
+            return Ok(Some(SecretRecord::new(
+                SecretSource::Default,
+                default.clone(),
+            )));
+        }
+        if !request.required {
+            return Ok(None);
+        }
+        if tried.is_empty() {
+            tried.push("no provider".to_string());
+        }
+        Err(SecretError::NotFound {
+            name: request.name.clone(),
+            tried: tried.join("; "),
+        })
+    }
+
+    /// Resolves a required, unscoped secret by its dotted name.
+    pub fn resolve_secret(&mut self, name: &str) -> Result<SecretRecord, SecretError> {
+        let request = SecretRequest::new(name);
+        self.resolve(&request)?
+            .ok_or_else(|| SecretError::NotFound {
+                name: name.to_string(),
+                tried: "all providers".to_string(),
+            })
+    }
+
+    /// Each provider's state, in cascade order. May connect to stores.
+    pub fn statuses(&mut self) -> Vec<ProviderStatus> {
+        self.providers.iter_mut().map(|p| p.status()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::SecretValue;
+
+    /// A scripted provider: answers from a fixed list, or fails.
+    struct Scripted {
+        source: SecretSource,
+        answers: Vec<(&'static str, &'static str)>,
+        fail: bool,
+    }
+
+    impl Provider for Scripted {
+        fn source(&self) -> SecretSource {
+            self.source
+        }
+        fn lookup(&mut self, request: &SecretRequest) -> Result<Lookup, SecretError> {
+            if self.fail {
+                return Err(SecretError::provider(
+                    self.source.name(),
+                    &request.name,
+                    "broken",
+                ));
+            }
+            Ok(
+                match self.answers.iter().find(|(k, _)| *k == request.name) {
+                    Some((_, v)) => {
+                        Lookup::Found(SecretRecord::new(self.source, SecretValue::from(*v)))
+                    }
+                    None => Lookup::Missing {
+                        tried: request.name.clone(),
+                    },
+                },
+            )
+        }
+    }
+
+    fn scripted(
+        source: SecretSource,
+        answers: &[(&'static str, &'static str)],
+    ) -> Box<dyn Provider> {
+        Box::new(Scripted {
+            source,
+            answers: answers.to_vec(),
+            fail: false,
+        })
+    }
+
+    fn resolver() -> SecretResolver {
+        SecretResolver::new(vec![
+            scripted(SecretSource::Override, &[("a", "override")]),
+            scripted(SecretSource::Env, &[("a", "env"), ("b", "env")]),
+            scripted(
+                SecretSource::Sops,
+                &[("a", "sops"), ("b", "sops"), ("c", "sops")],
+            ),
+        ])
+    }
+
+    fn value_of(record: Option<SecretRecord>) -> (SecretSource, String) {
+        let record = record.expect("a record");
+        (record.source, record.value.as_str().unwrap().to_string())
+    }
+
+    #[test]
+    fn first_provider_with_a_value_wins() {
+        let mut r = resolver();
+        assert_eq!(
+            value_of(r.resolve(&SecretRequest::new("a")).unwrap()),
+            (SecretSource::Override, "override".into())
+        );
+        assert_eq!(
+            value_of(r.resolve(&SecretRequest::new("b")).unwrap()),
+            (SecretSource::Env, "env".into())
+        );
+        assert_eq!(
+            value_of(r.resolve(&SecretRequest::new("c")).unwrap()),
+            (SecretSource::Sops, "sops".into())
+        );
+    }
+
+    #[test]
+    fn default_is_last_and_only_when_nobody_answers() {
+        let mut r = resolver();
+        let mut request = SecretRequest::new("c");
+        request.default = Some(SecretValue::from("dflt"));
+        assert_eq!(value_of(r.resolve(&request).unwrap()).0, SecretSource::Sops);
+        request.name = "zzz".into();
+        assert_eq!(
+            value_of(r.resolve(&request).unwrap()),
+            (SecretSource::Default, "dflt".into())
+        );
+    }
+
+    #[test]
+    fn restriction_skips_middle_tiers_but_not_overrides() {
+        let mut r = resolver();
+        let mut request = SecretRequest::new("b");
+        request.metadata.providers = Some(vec![SecretSource::Sops]);
+        assert_eq!(value_of(r.resolve(&request).unwrap()).0, SecretSource::Sops);
+        request.name = "a".into();
+        assert_eq!(
+            value_of(r.resolve(&request).unwrap()).0,
+            SecretSource::Override
+        );
+    }
+
+    #[test]
+    fn missing_required_lists_what_was_tried_and_optional_is_none() {
+        let mut r = resolver();
+        let err = r.resolve(&SecretRequest::new("nope")).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("env nope") && text.contains("sops nope"),
+            "{text}"
+        );
+        let mut optional = SecretRequest::new("nope");
+        optional.required = false;
+        assert!(r.resolve(&optional).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_failing_provider_stops_before_the_default() {
+        let mut r = SecretResolver::new(vec![Box::new(Scripted {
+            source: SecretSource::Sops,
+            answers: vec![],
+            fail: true,
+        })]);
+        let mut request = SecretRequest::new("x");
+        request.default = Some(SecretValue::from("dflt"));
+        assert!(matches!(
+            r.resolve(&request),
+            Err(SecretError::Provider { .. })
+        ));
+    }
+}
