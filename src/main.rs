@@ -12,9 +12,12 @@ fn main() {
         Ok(cli) => cli,
         Err(error) => {
             // Help and version go to stdout with status 0; usage errors are kstrun failures.
-            let status = if error.use_stderr() { 125 } else { 0 };
-            let _ = error.print();
-            std::process::exit(status);
+            if !error.use_stderr() {
+                let _ = error.print();
+                std::process::exit(0);
+            }
+            eprint!("kstrun: {}", error.render());
+            std::process::exit(125);
         }
     };
     let report = Reporter::new(cli.global.quiet, cli.global.verbose);

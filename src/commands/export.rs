@@ -9,7 +9,9 @@
 //! * `dotenv`: `NAME=value` when the value is plain (letters, digits and
 //!   `_-./:@%+,=`), which every dotenv reader takes as is; otherwise
 //!   `NAME='value'` with `\` and `'` escaped by a backslash, as python-dotenv
-//!   and docker compose read it (newlines kept inside the quotes).
+//!   and docker compose read it (newlines kept inside the quotes). python-dotenv
+//!   expands `${VAR}` even inside single quotes unless loaded with
+//!   `interpolate=False`; docker compose keeps single-quoted text literal.
 //! * `json`: one object; a value that is not UTF-8 is an error.
 
 use crate::child::{ChildEnv, FileSecrets};
