@@ -154,7 +154,7 @@ fn overwrite_leaves_zeros_then_random_data() {
         // The truncate and unlink were skipped: what is left is the last pass.
         let left = fs::read(&file).expect("inode kept by the injected no-op unlink");
         assert!(
-            left.len() >= SECRET.len() && left.len() % 512 == 0,
+            left.len() >= SECRET.len() && left.len().is_multiple_of(512),
             "{}",
             left.len()
         );
