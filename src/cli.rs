@@ -13,7 +13,7 @@ Examples:
   kstrun --scope production -- ./server   use [scopes.production]
   kstrun -s DB_URL=database.url -- env    no manifest needed with -s
   kstrun check                            which provider answers each secret (no values)
-  kstrun check --scope ci                 in CI: 0 all resolve, 1 some missing, 125 bad manifest
+  kstrun check --json                     in CI: 0 all resolve, 1 some missing, 125 bad manifest
   kstrun export --format dotenv > .env    the child's environment, for docker --env-file
   ENTRYPOINT [\"kstrun\", \"--\"]             in a Dockerfile; mount the age key as a secret
                                           and set SOPS_AGE_KEY_FILE=/run/secrets/age-key

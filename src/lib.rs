@@ -52,7 +52,9 @@ pub fn run(cli: Cli, report: &Reporter) -> Result<i32, Error> {
             let settings = commands::shred::manifest_settings(&global)?;
             commands::shred::run(args, settings, report)
         }
-        Some(Command::Init(args)) => commands::init::run(global.manifest.as_deref(), args.force),
+        Some(Command::Init(args)) => {
+            commands::init::run(global.manifest.as_deref(), args.force, global.quiet)
+        }
         Some(Command::Completions(args)) => commands::generate::completions(args.shell),
         Some(Command::Man) => commands::generate::man(),
     }

@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 /// The starter manifest.
 pub const STARTER: &str = include_str!("init.toml");
 
-/// Writes the starter at `manifest` (default `./kstrun.toml`).
-pub fn run(manifest: Option<&Path>, force: bool) -> Result<i32, Error> {
+/// Writes the starter at `manifest` (default `./kstrun.toml`); says so unless `quiet`.
+pub fn run(manifest: Option<&Path>, force: bool, quiet: bool) -> Result<i32, Error> {
     let file = manifest.unwrap_or(Path::new("kstrun.toml"));
     let name = file.display();
     if file.is_dir() {
@@ -34,7 +34,9 @@ pub fn run(manifest: Option<&Path>, force: bool) -> Result<i32, Error> {
         })
     };
     written.map_err(|e| Error::Toolbox(format!("cannot write '{name}': {e}")))?;
-    eprintln!("kstrun: wrote {name}; edit it, then run `kstrun check`");
+    if !quiet {
+        eprintln!("kstrun: wrote {name}; edit it, then run `kstrun check`");
+    }
     Ok(0)
 }
 
