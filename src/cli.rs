@@ -13,9 +13,14 @@ Examples:
   kstrun --scope production -- ./server   use [scopes.production]
   kstrun -s DB_URL=database.url -- env    no manifest needed with -s
   kstrun check                            which provider answers each secret (no values)
+  kstrun check --json                     in CI: 0 all resolve, 1 some missing, 125 bad manifest
   kstrun export --format dotenv > .env    the child's environment, for docker --env-file
-  ENTRYPOINT [\"kstrun\", \"--\"]             in a Dockerfile
+  ENTRYPOINT [\"kstrun\", \"--\"]             in a Dockerfile; mount the age key as a secret
+                                          and set SOPS_AGE_KEY_FILE=/run/secrets/age-key
   run: ; kstrun -- cargo run              in a Makefile
+  kstrun init && kstrun check             start a commented kstrun.toml here
+  kstrun shred secrets.dec.yml            overwrite and delete a plaintext file
+  kstrun completions bash > kstrun.bash   shell completions (also zsh, fish, ...); kstrun man
 
 Exit status: the child's own after a successful start; 125 kstrun failed
 (usage, manifest, missing or undecryptable secret); 126 command not
@@ -94,6 +99,14 @@ pub enum Command {
     Check(CheckArgs),
     /// Print the child's environment, values included
     Export(ExportArgs),
+    /// Overwrite plaintext files, then delete them
+    Shred(ShredArgs),
+    /// Write a commented starter kstrun.toml (never overwrites without --force)
+    Init(InitArgs),
+    /// Print a shell completion script to stdout
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout
+    Man,
 }
 
 /// `kstrun check`.
@@ -121,4 +134,54 @@ pub enum ExportFormat {
     Shell,
     /// One JSON object
     Json,
+}
+
+/// `kstrun shred`. Unset options come from `[secure_delete]`, else auto/3/zeros.
+#[derive(Debug, Args)]
+pub struct ShredArgs {
+    /// How to overwrite [default: the manifest's, else auto]
+    #[arg(long, value_enum, value_name = "METHOD")]
+    pub method: Option<ShredMethodArg>,
+    /// Passes of random data [default: the manifest's, else 3]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub passes: Option<u32>,
+    /// Add a final pass of zeros [default: the manifest's, else yes]
+    #[arg(long, overrides_with = "no_zero_last_pass")]
+    pub zero_last_pass: bool,
+    /// No final pass of zeros
+    #[arg(long, overrides_with = "zero_last_pass")]
+    pub no_zero_last_pass: bool,
+    /// Do not ask; also shred read-only files (write permission is added first)
+    #[arg(short, long)]
+    pub force: bool,
+    /// Files to overwrite and delete
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+/// `--method` of `kstrun shred`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShredMethodArg {
+    /// `command` when GNU shred is on PATH, else `overwrite`
+    Auto,
+    /// Run GNU `shred -n N [-z] -u`
+    Command,
+    /// Overwrite in place, fsync after each pass, then truncate and unlink
+    Overwrite,
+}
+
+/// `kstrun init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Replace an existing file
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+/// `kstrun completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate completions for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }

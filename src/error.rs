@@ -50,6 +50,9 @@ pub enum Error {
         /// The program as given.
         program: String,
     },
+    /// A toolbox command (`shred`, `init`) failed; details were reported.
+    #[error("{0}")]
+    Toolbox(String),
     /// A termination signal arrived while resolving.
     #[error("interrupted by signal {0} before the command started")]
     Interrupted(i32),

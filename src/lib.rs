@@ -48,6 +48,15 @@ pub fn run(cli: Cli, report: &Reporter) -> Result<i32, Error> {
         Some(Command::Export(args)) => {
             commands::export::run(load_plan(global)?, args.format, report)
         }
+        Some(Command::Shred(args)) => {
+            let settings = commands::shred::manifest_settings(&global)?;
+            commands::shred::run(args, settings, report)
+        }
+        Some(Command::Init(args)) => {
+            commands::init::run(global.manifest.as_deref(), args.force, global.quiet)
+        }
+        Some(Command::Completions(args)) => commands::generate::completions(args.shell),
+        Some(Command::Man) => commands::generate::man(),
     }
 }
 

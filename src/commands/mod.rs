@@ -2,3 +2,6 @@
 
 pub mod check;
 pub mod export;
+pub mod generate;
+pub mod init;
+pub mod shred;
