@@ -182,7 +182,11 @@ fn every_format_answers_lookups() {
         ("basic.sops.env", &["API_TOKEN"], "tok=with=equals"),
         ("basic.sops.env", &["MULTI"], "first\nsecond"),
         ("basic.sops.ini", &["mail.smtp", "password"], "mail-pass"),
-        ("basic.sops.ini", &["DEFAULT", "top_key"], "in default section"),
+        (
+            "basic.sops.ini",
+            &["DEFAULT", "top_key"],
+            "in default section",
+        ),
         ("multi.sops.yaml", &["list", "1"], "two"),
         ("multi.sops.yaml", &["shared", "token"], "doc-one-token"),
     ];

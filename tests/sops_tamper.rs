@@ -32,14 +32,24 @@ fn expect_decryption_error(file: &std::path::Path, backend: SopsBackend, reason_
     let text = err.to_string();
     let debug = format!("{err:?}");
     assert!(matches!(err, SecretError::Decryption { .. }), "{text}");
-    assert!(text.contains(&file.display().to_string()), "no file in: {text}");
-    assert!(text.contains(reason_part), "expected {reason_part:?} in: {text}");
+    assert!(
+        text.contains(&file.display().to_string()),
+        "no file in: {text}"
+    );
+    assert!(
+        text.contains(reason_part),
+        "expected {reason_part:?} in: {text}"
+    );
     assert_no_secret(&text, &PLAINTEXTS);
     assert_no_secret(&debug, &PLAINTEXTS);
 }
 
 /// Copies `fixture_name`, applies `edit` to its text, returns the new path.
-fn tampered(sandbox: &Sandbox, fixture_name: &str, edit: impl FnOnce(String) -> String) -> std::path::PathBuf {
+fn tampered(
+    sandbox: &Sandbox,
+    fixture_name: &str,
+    edit: impl FnOnce(String) -> String,
+) -> std::path::PathBuf {
     // Each case gets its own copy, in its own folder, under the fixture's name.
     static CASE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = CASE.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -79,12 +89,16 @@ fn tampering_is_detected_in_every_way() {
     let cases: Vec<(&str, std::path::PathBuf, &str)> = vec![
         (
             "value changed",
-            tampered(&sandbox, "basic.sops.yaml", |t| flip_data(t, "password: ENC")),
+            tampered(&sandbox, "basic.sops.yaml", |t| {
+                flip_data(t, "password: ENC")
+            }),
             "does not decrypt",
         ),
         (
             "unencrypted value changed",
-            tampered(&sandbox, "basic.sops.yaml", |t| t.replace("kept in clear", "kept in cleaR")),
+            tampered(&sandbox, "basic.sops.yaml", |t| {
+                t.replace("kept in clear", "kept in cleaR")
+            }),
             "MAC mismatch",
         ),
         (
@@ -113,7 +127,9 @@ fn tampering_is_detected_in_every_way() {
             tampered(&sandbox, "basic.sops.yaml", |t| {
                 let url = enc_of(line_with(&t, "url: ENC")).to_string();
                 let pass = enc_of(line_with(&t, "password: ENC")).to_string();
-                t.replacen(&url, "@@URL@@", 1).replacen(&pass, &url, 1).replacen("@@URL@@", &pass, 1)
+                t.replacen(&url, "@@URL@@", 1)
+                    .replacen(&pass, &url, 1)
+                    .replacen("@@URL@@", &pass, 1)
             }),
             "does not decrypt",
         ),
@@ -121,7 +137,10 @@ fn tampering_is_detected_in_every_way() {
             "two list items swapped",
             tampered(&sandbox, "basic.sops.yaml", |t| {
                 let mut lines: Vec<String> = t.lines().map(str::to_string).collect();
-                let i = lines.iter().position(|l| l.trim_start().starts_with("tags:")).unwrap();
+                let i = lines
+                    .iter()
+                    .position(|l| l.trim_start().starts_with("tags:"))
+                    .unwrap();
                 lines.swap(i + 1, i + 2);
                 lines.join("\n") + "\n"
             }),
@@ -129,7 +148,9 @@ fn tampering_is_detected_in_every_way() {
         ),
         (
             "truncated file",
-            tampered(&sandbox, "basic.sops.yaml", |t| t[..t.len() / 2].to_string()),
+            tampered(&sandbox, "basic.sops.yaml", |t| {
+                t[..t.len() / 2].to_string()
+            }),
             "",
         ),
         (
@@ -166,7 +187,9 @@ fn tampering_is_detected_in_every_way() {
         ),
         (
             "dotenv value changed",
-            tampered(&sandbox, "basic.sops.env", |t| flip_data(t, "API_TOKEN=ENC")),
+            tampered(&sandbox, "basic.sops.env", |t| {
+                flip_data(t, "API_TOKEN=ENC")
+            }),
             "does not decrypt",
         ),
         (
@@ -179,7 +202,9 @@ fn tampering_is_detected_in_every_way() {
         ),
         (
             "JSON unencrypted value added",
-            tampered(&sandbox, "basic.sops.json", |t| t.replacen("{", "{\"extra_unencrypted\": \"x\",", 1)),
+            tampered(&sandbox, "basic.sops.json", |t| {
+                t.replacen("{", "{\"extra_unencrypted\": \"x\",", 1)
+            }),
             "MAC mismatch",
         ),
         (
@@ -220,6 +245,9 @@ fn garbage_files_never_panic() {
         std::fs::write(&path, input).unwrap();
         let mut r = resolver(settings(&path, SopsBackend::Native), sandbox.env());
         let err = r.resolve(&request(&["a"])).expect_err("garbage must fail");
-        assert!(err.to_string().contains(&path.display().to_string()), "{err}");
+        assert!(
+            err.to_string().contains(&path.display().to_string()),
+            "{err}"
+        );
     }
 }

@@ -7,8 +7,8 @@
 #![allow(dead_code)]
 
 use kstrun::secrets::{
-    Provider, SecretRequest, SecretResolver,
     providers::{SopsBackend, SopsProvider, SopsSettings},
+    Provider, SecretRequest, SecretResolver,
 };
 use kstrun::sops::Environment;
 use std::path::{Path, PathBuf};
@@ -154,6 +154,9 @@ pub fn sops_decrypt(sops: &Path, env: &Environment, args: &[&str], file: &Path) 
 /// Panics if `text` contains any of `secrets`.
 pub fn assert_no_secret(text: &str, secrets: &[&str]) {
     for secret in secrets {
-        assert!(!text.contains(secret), "secret {secret:?} leaked into: {text}");
+        assert!(
+            !text.contains(secret),
+            "secret {secret:?} leaked into: {text}"
+        );
     }
 }

@@ -81,6 +81,9 @@ pub struct SopsProvider {
     cache: DocumentCache,
     /// Files looked up so far, for `status`.
     seen: Vec<PathBuf>,
+    /// Files that failed to decrypt, by version: all the secrets of a broken
+    /// file fail with the same error, without running sops again for each.
+    failures: Vec<(PathBuf, FileStamp, SopsError)>,
     decrypts: usize,
 }
 
@@ -118,11 +121,13 @@ impl SopsProvider {
             decryptor: Decryptor::new(options),
             settings,
             seen: Vec::new(),
+            failures: Vec::new(),
             decrypts: 0,
         }
     }
 
-    /// How many files this provider has decrypted (cache misses).
+    /// How many times this provider has decrypted a file (cache misses,
+    /// failed attempts included).
     pub fn decrypt_count(&self) -> usize {
         self.decrypts
     }
@@ -130,6 +135,7 @@ impl SopsProvider {
     /// Drops every cached document and identity now (they wipe themselves).
     pub fn wipe(&mut self) {
         self.cache.clear();
+        self.failures.clear();
         self.decryptor.forget_identities();
     }
 
@@ -143,8 +149,19 @@ impl SopsProvider {
         if let Some(hit) = self.cache.get(&canonical, stamp) {
             return Ok(hit);
         }
-        let decrypted = self.decryptor.decrypt(path)?;
+        self.failures
+            .retain(|(p, s, _)| *p != canonical || *s == stamp);
+        if let Some((_, _, error)) = self.failures.iter().find(|(p, _, _)| *p == canonical) {
+            return Err(error.clone());
+        }
         self.decrypts += 1;
+        let decrypted = match self.decryptor.decrypt(path) {
+            Ok(decrypted) => decrypted,
+            Err(error) => {
+                self.failures.push((canonical, stamp, error.clone()));
+                return Err(error);
+            }
+        };
         let document = Arc::new(decrypted.document);
         self.cache
             .put(canonical, stamp, Arc::clone(&document), decrypted.backend);
@@ -272,7 +289,7 @@ impl Provider for SopsProvider {
                     status
                         .details
                         .push(format!("file {shown}: absent (tier skipped)"));
-                    if self.seen.is_empty() {
+                    if self.seen.iter().all(|p| *p == default) {
                         status.state = ProviderState::Skipped(format!("no file {shown}"));
                     }
                 } else {
