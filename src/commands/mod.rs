@@ -1,0 +1,4 @@
+//! kstrun's subcommands other than running a program, one per file.
+
+pub mod check;
+pub mod export;
