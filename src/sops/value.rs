@@ -79,7 +79,7 @@ impl ValueCipher {
             .decrypt_in_place_detached(
                 GenericArray::from_slice(&iv),
                 aad.as_bytes(),
-                &mut *buffer,
+                &mut buffer,
                 GenericArray::from_slice(&tag),
             )
             .map_err(|_| {
