@@ -107,9 +107,20 @@ impl SignalSet {
 
     /// Adds the set to the calling thread's mask (threads spawned later inherit it).
     pub fn block(&self) -> Result<(), Errno> {
+        self.change_mask(libc::SIG_BLOCK)
+    }
+
+    /// Removes the set from the calling thread's mask.
+    pub fn unblock(&self) -> Result<(), Errno> {
+        self.change_mask(libc::SIG_UNBLOCK)
+    }
+
+    fn change_mask(&self, how: libc::c_int) -> Result<(), Errno> {
         // SAFETY: `self.0` is an initialised set; the old mask is not wanted.
-        let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &self.0, std::ptr::null_mut()) };
-        Errno::result(if rc == 0 { 0 } else { -1 }).map(drop)
+        match unsafe { libc::pthread_sigmask(how, &self.0, std::ptr::null_mut()) } {
+            0 => Ok(()),
+            errno => Err(Errno::from_raw(errno)),
+        }
     }
 
     /// Makes the set the calling thread's whole mask.
