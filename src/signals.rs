@@ -197,26 +197,6 @@ pub fn set_ignored(signo: i32, ignored: bool) {
     }
 }
 
-/// A short name for messages (`SIGTERM`, `SIGRTMIN+3`).
-pub fn name(signo: i32) -> String {
-    let known = [
-        (libc::SIGHUP, "SIGHUP"),
-        (libc::SIGINT, "SIGINT"),
-        (libc::SIGQUIT, "SIGQUIT"),
-        (libc::SIGTERM, "SIGTERM"),
-        (libc::SIGUSR1, "SIGUSR1"),
-        (libc::SIGUSR2, "SIGUSR2"),
-        (libc::SIGPIPE, "SIGPIPE"),
-        (libc::SIGALRM, "SIGALRM"),
-        (libc::SIGKILL, "SIGKILL"),
-    ];
-    match known.iter().find(|(n, _)| *n == signo) {
-        Some((_, name)) => (*name).to_string(),
-        None if signo >= libc::SIGRTMIN() => format!("SIGRTMIN+{}", signo - libc::SIGRTMIN()),
-        None => format!("signal {signo}"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,11 +208,5 @@ mod tests {
         assert_eq!(set.iter().collect::<Vec<_>>(), vec![libc::SIGTERM, rt]);
         assert!(!set.contains(libc::SIGINT));
         assert!(SignalSet::empty().is_empty());
-    }
-
-    #[test]
-    fn names() {
-        assert_eq!(name(libc::SIGTERM), "SIGTERM");
-        assert_eq!(name(libc::SIGRTMIN() + 1), "SIGRTMIN+1");
     }
 }
