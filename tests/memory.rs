@@ -35,6 +35,8 @@ enum Origin {
     Set,
     /// The parent environment: the original stays in the environment strings.
     ParentEnv,
+    /// A SOPS file kstrun decrypts itself (native backend): no original.
+    Sops,
 }
 
 impl Origin {
@@ -42,6 +44,7 @@ impl Origin {
     fn originals(self) -> usize {
         match self {
             Origin::Set | Origin::ParentEnv => 1,
+            Origin::Sops => 0,
         }
     }
 }
@@ -83,7 +86,14 @@ impl Scenario {
     }
 
     fn command(&self, program: &str) -> Command {
-        let mut manifest = String::from("pass = []\n[providers]\norder = [\"env\"]\n[secrets]\n");
+        let sops = self.secrets.iter().any(|s| s.origin == Origin::Sops);
+        let mut manifest = String::from("pass = []\n[providers]\norder = [\"env\", \"sops\"]\n");
+        if sops {
+            self.encrypt_sops_file();
+            manifest
+                .push_str("[providers.sops]\npath = \"secrets.sops.yml\"\nbackend = \"native\"\n");
+        }
+        manifest.push_str("[secrets]\n");
         for secret in &self.secrets {
             manifest.push_str(&format!("{} = \"{}\"\n", secret.var, secret.path));
         }
@@ -96,6 +106,9 @@ impl Scenario {
             .env("HOME", self.dir.path())
             .arg("-m")
             .arg(&manifest_path);
+        if sops {
+            command.env("SOPS_AGE_KEY_FILE", self.dir.path().join("age-key.txt"));
+        }
         for secret in &self.secrets {
             match secret.origin {
                 Origin::Set => {
@@ -107,6 +120,7 @@ impl Scenario {
                     let name = secret.path.to_uppercase().replace('.', "_");
                     command.env(name, std::str::from_utf8(&secret.value).expect("ascii"));
                 }
+                Origin::Sops => {}
             }
         }
         command
@@ -117,6 +131,76 @@ impl Scenario {
             .stderr(Stdio::piped());
         command
     }
+}
+
+impl Scenario {
+    /// Writes `secrets.sops.yml` holding the sops-origin values, encrypted by
+    /// the real `sops` for a fresh age key; the plaintext file is removed.
+    fn encrypt_sops_file(&self) {
+        let dir = self.dir.path();
+        let key = dir.join("age-key.txt");
+        let made = Command::new("age-keygen")
+            .arg("-o")
+            .arg(&key)
+            .output()
+            .expect("age-keygen");
+        assert!(made.status.success(), "{made:?}");
+        let key_text = std::fs::read_to_string(&key).expect("key");
+        let recipient = key_text
+            .lines()
+            .find_map(|l| l.strip_prefix("# public key: "))
+            .expect("public key line");
+        let mut plain = String::from("memtest:\n");
+        for secret in self.secrets.iter().filter(|s| s.origin == Origin::Sops) {
+            let leaf = secret.path.strip_prefix("memtest.").expect("memtest path");
+            let value = std::str::from_utf8(&secret.value).expect("ascii");
+            plain.push_str(&format!("    {leaf}: {value}\n"));
+        }
+        let plain_path = dir.join("plain.yml");
+        std::fs::write(&plain_path, plain).expect("plaintext");
+        let encrypted = Command::new("sops")
+            .args([
+                "--encrypt",
+                "--age",
+                recipient,
+                "--input-type",
+                "yaml",
+                "--output-type",
+                "yaml",
+            ])
+            .arg(&plain_path)
+            .output()
+            .expect("sops");
+        std::fs::remove_file(&plain_path).expect("remove plaintext");
+        assert!(
+            encrypted.status.success(),
+            "sops --encrypt: {}",
+            String::from_utf8_lossy(&encrypted.stderr)
+        );
+        std::fs::write(dir.join("secrets.sops.yml"), encrypted.stdout).expect("sops file");
+    }
+}
+
+/// Whether the outside tools a test needs are here. Under `scripts/test`
+/// (`KSTRUN_TEST_REQUIRE_TOOLS=1`) a missing one fails the test; under a
+/// bare `cargo test` the test is skipped with a printed reason.
+fn tools_available(tools: &[(&str, &str)]) -> bool {
+    for (tool, probe) in tools {
+        let found = Command::new(tool)
+            .arg(probe)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !found {
+            if std::env::var_os("KSTRUN_TEST_REQUIRE_TOOLS").is_some_and(|v| v == "1") {
+                panic!("required tool '{tool}' is missing (run scripts/install-test-deps)");
+            }
+            eprintln!("skipping: '{tool}' is not available (scripts/test installs it)");
+            return false;
+        }
+    }
+    true
 }
 
 /// Writable memory of a stopped process: (mapping name, bytes).
@@ -305,6 +389,18 @@ fn at_execve_each_set_or_env_secret_is_in_memory_at_most_original_plus_one() {
     let program = "/bin/true";
     assert!(Path::new(program).exists());
     let scenario = Scenario::new(50, &[Origin::Set, Origin::ParentEnv]);
+    let memory = memory_at_execve(&scenario, program);
+    assert_counts(&scenario, &memory);
+}
+
+#[test]
+#[ignore = "needs the sops provider's native backend (lands with the sops provider)"]
+fn at_execve_each_sops_secret_is_in_memory_exactly_once() {
+    if !tools_available(&[("sops", "--version"), ("age-keygen", "--version")]) {
+        return;
+    }
+    let program = "/bin/true";
+    let scenario = Scenario::new(50, &[Origin::Sops]);
     let memory = memory_at_execve(&scenario, program);
     assert_counts(&scenario, &memory);
 }
