@@ -53,6 +53,9 @@ mod linux {
                 Mode::Exec => SignalSet::empty(),
                 Mode::Init | Mode::InitGroup => init::supervised_signals(&state),
             };
+            // The sops reader keeps its own list of running helpers (sops,
+            // SOPS_AGE_KEY_CMD); an interrupt must stop them before exiting.
+            interrupt::on_interrupt(crate::sops::interrupt);
             let watcher = interrupt::arm(&state, &supervised, *report)?;
             Ok(Lifecycle {
                 state,

@@ -6,8 +6,7 @@
 //!   after it has armed its watcher) — end to end, no provider needed;
 //! * a stand-in helper started through the library's registry, in a
 //!   re-executed copy of this test binary (the "victim");
-//! * a fake `sops` that sleeps, through the sops binary backend — this one
-//!   needs the sops provider and is ignored until it has landed.
+//! * a fake `sops` that sleeps, through the sops binary backend.
 #![cfg(target_os = "linux")]
 
 mod process_common;
@@ -204,12 +203,8 @@ fn registered_helpers_and_hooks_are_stopped() {
     }
 }
 
-/// After the sops provider lands: a `sops` binary that sleeps, interrupted.
-/// Remove the `ignore` once `[providers.sops] backend = "binary"` runs the
-/// configured binary (and lib.rs registers `sops::interrupt` with
-/// `interrupt::on_interrupt`).
+/// A `sops` binary that sleeps, interrupted: it is stopped and nothing starts.
 #[test]
-#[ignore = "needs the sops binary backend (lands with the sops provider)"]
 fn an_interrupted_sops_helper_is_stopped_and_nothing_starts() {
     for (signo, status) in SIGNALS {
         let sandbox = Sandbox::new();

@@ -394,7 +394,6 @@ fn at_execve_each_set_or_env_secret_is_in_memory_at_most_original_plus_one() {
 }
 
 #[test]
-#[ignore = "needs the sops provider's native backend (lands with the sops provider)"]
 fn at_execve_each_sops_secret_is_in_memory_exactly_once() {
     if !tools_available(&[("sops", "--version"), ("age-keygen", "--version")]) {
         return;
