@@ -15,7 +15,7 @@ Examples:
   kstrun check                            which provider answers each secret (no values)
   kstrun check --json                     in CI: 0 all resolve, 1 some missing, 125 bad manifest
   kstrun export --format dotenv > .env    the child's environment, for docker --env-file
-  ENTRYPOINT [\"kstrun\", \"--\"]             in a Dockerfile; mount the age key as a secret
+  ENTRYPOINT [\"kstrun\", \"--init\", \"--\"]   in a Dockerfile; mount the age key as a secret
                                           and set SOPS_AGE_KEY_FILE=/run/secrets/age-key
   run: ; kstrun -- cargo run              in a Makefile
   kstrun init && kstrun check             start a commented kstrun.toml here
