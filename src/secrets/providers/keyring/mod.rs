@@ -30,12 +30,11 @@ mod store;
 pub use manage::{delete, store};
 
 use crate::secrets::{
-    Lookup, Provider, ProviderState, ProviderStatus, SecretError, SecretRecord, SecretRequest,
-    SecretSource, SecretValue,
+    Lookup, Provider, ProviderStatus, SecretError, SecretRecord, SecretRequest, SecretSource,
+    SecretValue,
 };
 use deadline::{run_with_deadline, Overrun};
 use keyring_core::CredentialStore;
-use status::CollectionState;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -239,64 +238,6 @@ impl KeyringProvider {
         }
     }
 
-    /// Stores `value` under `username` in the configured service, replacing
-    /// any value there. An unavailable store is an error here: the caller
-    /// asked for this store.
-    pub fn store(&mut self, username: &str, value: &SecretValue) -> Result<(), SecretError> {
-        let (backend, service, user) = self.job_names(username);
-        let value = value.clone();
-        let answer = self.call("storing", move |store| {
-            store::entry(&store, backend, &service, &user)
-                .and_then(|entry| entry.set_secret(value.as_bytes()))
-                .map_err(|e| store::meaning(&e))
-        });
-        match self.finish(username, answer)? {
-            Ok(()) => Ok(()),
-            Err(Meaning::NoEntry) => Err(self.error(username, "the store lost the new item")),
-            Err(Meaning::Failed(why)) => Err(self.error(username, &why)),
-        }
-    }
-
-    /// Deletes the item under `username`; `Ok(false)` when there was none.
-    pub fn delete(&mut self, username: &str) -> Result<bool, SecretError> {
-        let (backend, service, user) = self.job_names(username);
-        let answer = self.call("deleting", move |store| {
-            store::entry(&store, backend, &service, &user)
-                .and_then(|entry| entry.delete_credential())
-                .map_err(|e| store::meaning(&e))
-        });
-        match self.finish(username, answer)? {
-            Ok(()) => Ok(true),
-            Err(Meaning::NoEntry) => Ok(false),
-            Err(Meaning::Failed(why)) => Err(self.error(username, &why)),
-        }
-    }
-
-    fn job_names(&self, username: &str) -> (KeyringBackend, String, String) {
-        (
-            self.settings.backend,
-            self.settings.service.clone(),
-            username.to_string(),
-        )
-    }
-
-    /// Turns "skipped" and overruns into errors, for store and delete.
-    fn finish<T>(&self, name: &str, answer: Result<Option<T>, String>) -> Result<T, SecretError> {
-        match answer {
-            Ok(Some(answer)) => Ok(answer),
-            Ok(None) => Err(SecretError::provider(
-                PROVIDER,
-                name,
-                format!(
-                    "{}: unavailable: {}",
-                    self.describe(),
-                    self.unavailable_reason().unwrap_or_default()
-                ),
-            )),
-            Err(why) => Err(SecretError::provider(PROVIDER, name, why)),
-        }
-    }
-
     fn error(&self, name: &str, why: &str) -> SecretError {
         SecretError::provider(PROVIDER, name, format!("{}: {why}", self.describe()))
     }
@@ -353,50 +294,7 @@ impl Provider for KeyringProvider {
     }
 
     fn status(&mut self) -> ProviderStatus {
-        let mut status = ProviderStatus::ready(SecretSource::Keyring);
-        status.details = vec![
-            format!("backend {}", self.settings.backend),
-            format!("service {}", self.settings.service),
-            format!("timeout {} ms", self.settings.timeout.as_millis()),
-        ];
-        match self.connect() {
-            Connection::Open(_) => {}
-            Connection::Unavailable(why) => {
-                status.state = ProviderState::Skipped(why.clone());
-                return status;
-            }
-            Connection::Failed(why) => {
-                status.state = ProviderState::Failed(why.clone());
-                return status;
-            }
-            Connection::Closed => {}
-        }
-        status.details.push("reachable".to_string());
-        if self.settings.backend == KeyringBackend::SecretService {
-            match run_with_deadline(self.settings.timeout, status::default_collection) {
-                Ok(Ok(CollectionState::Unlocked(label))) => status
-                    .details
-                    .push(format!("collection '{label}' unlocked")),
-                Ok(Ok(CollectionState::Locked(label))) => {
-                    status.details.push(format!("collection '{label}' locked"));
-                    status.state = ProviderState::Failed(format!(
-                        "{}: collection '{label}' is locked; reading its items will fail",
-                        self.describe()
-                    ));
-                }
-                Ok(Ok(CollectionState::Absent)) => status
-                    .details
-                    .push("no default collection (nothing stored yet)".to_string()),
-                Ok(Err(why)) => status
-                    .warnings
-                    .push(format!("cannot read the collection's lock state: {why}")),
-                Err(_) => status.warnings.push(format!(
-                    "the collection's lock state did not come within {} ms",
-                    self.settings.timeout.as_millis()
-                )),
-            }
-        }
-        status
+        status::report(self)
     }
 }
 
