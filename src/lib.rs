@@ -1,3 +1,119 @@
 //! kstrun: start a program with its secrets and nothing else.
+//!
+//! The crate is a library first. [`secrets`] is the cascade (overrides → env
+//! → keyring → sops → default) for any Rust program; [`sops`] is a standalone
+//! SOPS reader. The rest is the `kstrun` command: [`manifest`] reads
+//! `kstrun.toml`, [`plan`] joins it with the command line, [`resolution`]
+//! runs the cascade, [`child`] builds the exact environment and [`exec`]
+//! replaces the process. [`run`] ties them together; `main.rs` only maps its
+//! result to an exit status.
+
+pub mod alloc;
+pub mod child;
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod exec;
+pub mod kstlib_config;
+pub mod manifest;
+pub mod memfd;
+pub mod plan;
+pub mod report;
+pub mod resolution;
 pub mod secrets;
 pub mod sops;
+
+use child::{ChildEnv, FileSecrets};
+use cli::{Cli, Command, GlobalArgs, RunArgs};
+use error::Error;
+use manifest::{Manifest, ManifestError};
+use plan::{Plan, PlanOptions};
+use report::Reporter;
+use secrets::SecretResolver;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+/// Runs the parsed command line. Returns the exit status of a command that
+/// finished (`check`, `export`); a successful run never returns.
+pub fn run(cli: Cli, report: &Reporter) -> Result<i32, Error> {
+    let Cli {
+        global,
+        run,
+        command,
+    } = cli;
+    match command {
+        None => run_program(global, run, report),
+        Some(Command::Run(args)) => run_program(global, args, report),
+        Some(Command::Check(args)) => Ok(commands::check::run(load_plan(global)?, args.json)),
+        Some(Command::Export(args)) => {
+            commands::export::run(load_plan(global)?, args.format, report)
+        }
+        Some(Command::Shred(args)) => {
+            let settings = commands::shred::manifest_settings(&global)?;
+            commands::shred::run(args, settings, report)
+        }
+        Some(Command::Init(args)) => {
+            commands::init::run(global.manifest.as_deref(), args.force, global.quiet)
+        }
+        Some(Command::Completions(args)) => commands::generate::completions(args.shell),
+        Some(Command::Man) => commands::generate::man(),
+    }
+}
+
+/// The main job: resolve, build the environment, wipe, exec.
+fn run_program(global: GlobalArgs, args: RunArgs, report: &Reporter) -> Result<i32, Error> {
+    let plan = load_plan(global)?;
+    let command: Vec<OsString> = if !args.command.is_empty() {
+        args.command
+    } else if let Some(command) = plan.command {
+        command.into_iter().map(OsString::from).collect()
+    } else {
+        return Err(Error::Usage(
+            "no command: give one after `--` or set `command` in the manifest".to_string(),
+        ));
+    };
+    let mut resolver = SecretResolver::from_settings(plan.settings);
+    let outcomes = resolution::resolve_entries(&mut resolver, plan.entries);
+    for (tier, reason) in resolver.skipped_tiers() {
+        report.info(&format!("{tier} tier skipped: {reason}"));
+    }
+    // All resolver state (caches, decrypted documents, keys, connections) goes now.
+    drop(resolver);
+    let records = resolution::require_all(outcomes, report)?;
+    let env = ChildEnv::build(&plan.pass, &plan.env, records, FileSecrets::Memfd)
+        .map_err(Error::Child)?;
+    Err(exec::exec(&command, env))
+}
+
+/// Finds and loads the manifest, then joins it with the command-line options.
+fn load_plan(global: GlobalArgs) -> Result<Plan, Error> {
+    let scope = global.scope.as_deref();
+    let manifest = match &global.manifest {
+        Some(path) => Manifest::load(&absolute(path), scope)?,
+        None => {
+            let default = absolute(Path::new("kstrun.toml"));
+            if default.exists() {
+                Manifest::load(&default, scope)?
+            } else if !global.secret.is_empty() {
+                Manifest::empty(default.parent().unwrap_or(Path::new(".")))
+            } else {
+                return Err(ManifestError::in_file(
+                    Path::new("kstrun.toml"),
+                    "no manifest here (give -m PATH, set KSTRUN_MANIFEST, or name secrets with -s VAR=PATH)",
+                )
+                .into());
+            }
+        }
+    };
+    let options = PlanOptions {
+        scope: global.scope,
+        set: global.set,
+        secret: global.secret,
+        pass: global.pass,
+    };
+    Ok(Plan::build(manifest, options)?)
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}

@@ -14,7 +14,8 @@ use super::{SecretError, SecretRecord, SecretRequest, SecretSource};
 pub enum Lookup {
     /// The provider has the secret.
     Found(SecretRecord),
-    /// The provider has no such secret; `tried` says what it looked at.
+    /// The provider has no such secret; `tried` says what it looked at
+    /// (empty when not worth reporting).
     Missing {
         /// What was looked up, e.g. `KSTLIB_DB_URL, DB_URL`.
         tried: String,

@@ -15,12 +15,16 @@ use super::{
 /// Resolves requests through an ordered list of providers.
 pub struct SecretResolver {
     providers: Vec<Box<dyn Provider>>,
+    skipped: Vec<(SecretSource, String)>,
 }
 
 impl SecretResolver {
     /// A resolver asking `providers` in the given order, then the request's default.
     pub fn new(providers: Vec<Box<dyn Provider>>) -> Self {
-        SecretResolver { providers }
+        SecretResolver {
+            providers,
+            skipped: Vec::new(),
+        }
     }
 
     /// The standard cascade: overrides, the configured tiers in order, default.
@@ -41,8 +45,18 @@ impl SecretResolver {
             }
             match provider.lookup(request)? {
                 Lookup::Found(record) => return Ok(Some(record)),
+                Lookup::Missing { tried: what } if what.is_empty() => {}
                 Lookup::Missing { tried: what } => tried.push(format!("{source} {what}")),
-                Lookup::Skipped { reason } => tried.push(format!("{source} skipped ({reason})")),
+                Lookup::Skipped { reason } => {
+                    tried.push(format!("{source} skipped ({reason})"));
+                    if !self
+                        .skipped
+                        .iter()
+                        .any(|(s, r)| *s == source && *r == reason)
+                    {
+                        self.skipped.push((source, reason));
+                    }
+                }
             }
         }
         if let Some(default) = &request.default {
@@ -71,6 +85,11 @@ impl SecretResolver {
                 name: name.to_string(),
                 tried: "all providers".to_string(),
             })
+    }
+
+    /// Tiers that were passed over during lookups so far, with the reason (for `-v`).
+    pub fn skipped_tiers(&self) -> &[(SecretSource, String)] {
+        &self.skipped
     }
 
     /// Each provider's state, in cascade order. May connect to stores.

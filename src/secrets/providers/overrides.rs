@@ -34,7 +34,7 @@ impl Provider for OverridesProvider {
                         .with("option", "--set"),
                 ),
                 None => Lookup::Missing {
-                    tried: "--set".to_string(),
+                    tried: String::new(),
                 },
             },
         )

@@ -1,0 +1,187 @@
+//! The command line, as clap derive types.
+//!
+//! This is the single definition of kstrun's interface: argument parsing,
+//! `--help`, shell completions and the man page are all generated from it.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+const EXAMPLES: &str = "\
+Examples:
+  kstrun -- ./server --port 8080          run with the secrets of ./kstrun.toml
+  kstrun --scope production -- ./server   use [scopes.production]
+  kstrun -s DB_URL=database.url -- env    no manifest needed with -s
+  kstrun check                            which provider answers each secret (no values)
+  kstrun check --json                     in CI: 0 all resolve, 1 some missing, 125 bad manifest
+  kstrun export --format dotenv > .env    the child's environment, for docker --env-file
+  ENTRYPOINT [\"kstrun\", \"--\"]             in a Dockerfile; mount the age key as a secret
+                                          and set SOPS_AGE_KEY_FILE=/run/secrets/age-key
+  run: ; kstrun -- cargo run              in a Makefile
+  kstrun init && kstrun check             start a commented kstrun.toml here
+  kstrun shred secrets.dec.yml            overwrite and delete a plaintext file
+  kstrun completions bash > kstrun.bash   shell completions (also zsh, fish, ...); kstrun man
+
+Exit status: the child's own after a successful start; 125 kstrun failed
+(usage, manifest, missing or undecryptable secret); 126 command not
+executable; 127 command not found; 128+N interrupted by signal N.
+
+Values given with --set are visible to other users through ps(1): use them
+for tests and one-off overrides only.";
+
+/// Start a program with its secrets and nothing else.
+#[derive(Debug, Parser)]
+#[command(
+    name = "kstrun",
+    version,
+    about = "Start a program with its secrets and nothing else",
+    long_about = "Start a program with its secrets and nothing else.\n\nkstrun reads a manifest (kstrun.toml) mapping environment variables to dotted secret paths, resolves each through overrides → env → keyring → sops → default, gives the child a clean environment holding exactly those variables, wipes its own copies and execs the child.",
+    after_help = EXAMPLES
+)]
+pub struct Cli {
+    /// Options shared by every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command to run (when no subcommand is given).
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// A subcommand; running a program is the default.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Manifest file [default: ./kstrun.toml]
+    #[arg(
+        short = 'm',
+        long,
+        value_name = "PATH",
+        env = "KSTRUN_MANIFEST",
+        global = true
+    )]
+    pub manifest: Option<PathBuf>,
+    /// Lay [scopes.NAME] over the manifest and try scoped names first
+    #[arg(long, value_name = "NAME", env = "KSTRUN_SCOPE", global = true)]
+    pub scope: Option<String>,
+    /// Override a secret: PATH=VALUE (visible to ps; for tests and one-off use)
+    #[arg(long = "set", value_name = "PATH=VALUE", global = true)]
+    pub set: Vec<OsString>,
+    /// Add or replace a secret entry: VAR=PATH (a manifest is then optional)
+    #[arg(short = 's', long = "secret", value_name = "VAR=PATH", global = true)]
+    pub secret: Vec<String>,
+    /// Also pass this parent variable (NAME or PREFIX*) to the child
+    #[arg(long = "pass", value_name = "NAME", global = true)]
+    pub pass: Vec<String>,
+    /// Print which provider served each variable (never a value), to stderr
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// Print nothing but errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+/// What to run.
+#[derive(Debug, Args, Default)]
+pub struct RunArgs {
+    /// Program and arguments, after `--` [default: the manifest's `command`]
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<OsString>,
+}
+
+/// kstrun's subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a program with its secrets (the default)
+    Run(RunArgs),
+    /// Resolve every secret and show where each comes from, never a value
+    Check(CheckArgs),
+    /// Print the child's environment, values included
+    Export(ExportArgs),
+    /// Overwrite plaintext files, then delete them
+    Shred(ShredArgs),
+    /// Write a commented starter kstrun.toml (never overwrites without --force)
+    Init(InitArgs),
+    /// Print a shell completion script to stdout
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout
+    Man,
+}
+
+/// `kstrun check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `kstrun export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ExportFormat::Dotenv)]
+    pub format: ExportFormat,
+}
+
+/// Formats of `kstrun export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// NAME="value" lines (python-dotenv, systemd EnvironmentFile)
+    Dotenv,
+    /// export NAME='value' lines, for eval
+    Shell,
+    /// One JSON object
+    Json,
+}
+
+/// `kstrun shred`. Unset options come from `[secure_delete]`, else auto/3/zeros.
+#[derive(Debug, Args)]
+pub struct ShredArgs {
+    /// How to overwrite [default: the manifest's, else auto]
+    #[arg(long, value_enum, value_name = "METHOD")]
+    pub method: Option<ShredMethodArg>,
+    /// Passes of random data [default: the manifest's, else 3]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub passes: Option<u32>,
+    /// Add a final pass of zeros [default: the manifest's, else yes]
+    #[arg(long, overrides_with = "no_zero_last_pass")]
+    pub zero_last_pass: bool,
+    /// No final pass of zeros
+    #[arg(long, overrides_with = "zero_last_pass")]
+    pub no_zero_last_pass: bool,
+    /// Do not ask; also shred read-only files (write permission is added first)
+    #[arg(short, long)]
+    pub force: bool,
+    /// Files to overwrite and delete
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+/// `--method` of `kstrun shred`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShredMethodArg {
+    /// `command` when GNU shred is on PATH, else `overwrite`
+    Auto,
+    /// Run GNU `shred -n N [-z] -u`
+    Command,
+    /// Overwrite in place, fsync after each pass, then truncate and unlink
+    Overwrite,
+}
+
+/// `kstrun init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Replace an existing file
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+/// `kstrun completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate completions for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}

@@ -1,0 +1,157 @@
+//! `kstrun check`: resolve everything, show where each secret comes from.
+//!
+//! It prints, per variable, the secret path, the tier that answered and where
+//! (env name, file, keyring service) — never a value — then each provider's
+//! state. Exit 0 when every required secret resolves, 1 otherwise; an invalid
+//! manifest never gets this far (125).
+
+use crate::plan::Plan;
+use crate::resolution::{resolve_entries, Outcome};
+use crate::secrets::{ProviderStatus, SecretResolver};
+use serde_json::{json, Value};
+
+/// One row of the report.
+struct Row {
+    var: String,
+    path: String,
+    required: bool,
+    status: &'static str,
+    provider: String,
+    location: Vec<(&'static str, String)>,
+    error: Option<String>,
+}
+
+/// Runs `check` and returns its exit status.
+pub fn run(plan: Plan, as_json: bool) -> i32 {
+    let mut resolver = SecretResolver::from_settings(plan.settings);
+    let outcomes = resolve_entries(&mut resolver, plan.entries);
+    let statuses = resolver.statuses();
+    drop(resolver);
+    let rows: Vec<Row> = outcomes.into_iter().map(row).collect();
+    let ok = rows.iter().all(|r| r.error.is_none());
+    let manifest = plan.manifest_file.map(|f| f.display().to_string());
+    if as_json {
+        println!("{}", to_json(manifest, &rows, &statuses, ok));
+    } else {
+        print_table(manifest, &rows, &statuses);
+    }
+    if ok {
+        0
+    } else {
+        1
+    }
+}
+
+fn row(outcome: Outcome) -> Row {
+    let Outcome { entry, result } = outcome;
+    let (status, provider, location, error) = match result {
+        Ok(Some(record)) => (
+            "ok",
+            record.source.to_string(),
+            record.metadata.clone(),
+            None,
+        ),
+        Ok(None) => ("unset", "-".to_string(), Vec::new(), None),
+        Err(e) => {
+            let status = if matches!(e, crate::secrets::SecretError::NotFound { .. }) {
+                "missing"
+            } else {
+                "failed"
+            };
+            (status, "-".to_string(), Vec::new(), Some(e.to_string()))
+        }
+    };
+    Row {
+        var: entry.var,
+        path: entry.request.name,
+        required: entry.request.required,
+        status,
+        provider,
+        location,
+        error,
+    }
+}
+
+fn print_table(manifest: Option<String>, rows: &[Row], statuses: &[ProviderStatus]) {
+    println!("manifest: {}", manifest.as_deref().unwrap_or("(none)"));
+    let width =
+        |f: &dyn Fn(&Row) -> usize, title: usize| rows.iter().map(f).max().unwrap_or(0).max(title);
+    let var_w = width(&|r| r.var.len(), 8);
+    let path_w = width(&|r| r.path.len(), 4);
+    println!(
+        "{:var_w$}  {:path_w$}  {:7}  {:8}  WHERE",
+        "VARIABLE", "PATH", "STATUS", "PROVIDER"
+    );
+    for r in rows {
+        let place = r
+            .location
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let place = if r.required || r.status != "unset" {
+            place
+        } else {
+            "(optional)".to_string()
+        };
+        println!(
+            "{:var_w$}  {:path_w$}  {:7}  {:8}  {place}",
+            r.var, r.path, r.status, r.provider
+        );
+        if let Some(error) = &r.error {
+            println!("{:var_w$}  {error}", "");
+        }
+    }
+    println!();
+    println!("providers:");
+    for status in statuses {
+        let reason = status
+            .state
+            .reason()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default();
+        println!(
+            "  {:8}  {}{reason}",
+            status.source.name(),
+            status.state.label()
+        );
+        for detail in &status.details {
+            println!("            {detail}");
+        }
+        for warning in &status.warnings {
+            println!("            warning: {warning}");
+        }
+    }
+}
+
+fn to_json(manifest: Option<String>, rows: &[Row], statuses: &[ProviderStatus], ok: bool) -> Value {
+    let secrets: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let place: serde_json::Map<String, Value> =
+                r.location.iter().map(|(k, v)| (k.to_string(), Value::from(v.as_str()))).collect();
+            json!({
+                "variable": r.var,
+                "path": r.path,
+                "required": r.required,
+                "status": r.status,
+                "provider": if r.status == "ok" { Value::from(r.provider.as_str()) } else { Value::Null },
+                "where": place,
+                "error": r.error,
+            })
+        })
+        .collect();
+    let providers: Vec<Value> = statuses
+        .iter()
+        .map(|s| {
+            json!({
+                "name": s.source.name(),
+                "state": s.state.label(),
+                "reason": s.state.reason(),
+                "details": s.details,
+                "warnings": s.warnings,
+            })
+        })
+        .collect();
+    json!({ "manifest": manifest, "ok": ok, "secrets": secrets, "providers": providers })
+}

@@ -1,0 +1,136 @@
+//! `kstrun export`: print the child's environment, values included.
+//!
+//! The one command that shows values, for `docker --env-file`, systemd
+//! `EnvironmentFile` and `eval`. It warns on stderr when stdout is a terminal.
+//! File secrets (`as = "file"`) are left out, with a warning: a memfd cannot
+//! outlive this process, and writing the value to a file is what they avoid.
+//!
+//! * `shell`: `export NAME='value'`, `'` written as `'\''`; `eval` restores every byte.
+//! * `dotenv`: `NAME=value` when the value is plain (letters, digits and
+//!   `_-./:@%+,=`), which every dotenv reader takes as is; otherwise
+//!   `NAME='value'` with `\` and `'` escaped by a backslash, as python-dotenv
+//!   and docker compose read it (newlines kept inside the quotes). python-dotenv
+//!   expands `${VAR}` even inside single quotes unless loaded with
+//!   `interpolate=False`; docker compose keeps single-quoted text literal.
+//! * `json`: one object; a value that is not UTF-8 is an error.
+
+use crate::child::{ChildEnv, FileSecrets};
+use crate::cli::ExportFormat;
+use crate::error::Error;
+use crate::manifest::Delivery;
+use crate::plan::Plan;
+use crate::report::Reporter;
+use crate::resolution::{require_all, resolve_entries};
+use crate::secrets::{SecretResolver, SecretValue};
+use std::io::{IsTerminal, Write};
+
+/// Runs `export`.
+pub fn run(plan: Plan, format: ExportFormat, report: &Reporter) -> Result<i32, Error> {
+    let mut resolver = SecretResolver::from_settings(plan.settings);
+    let outcomes = resolve_entries(&mut resolver, plan.entries);
+    drop(resolver);
+    let records = require_all(outcomes, report)?;
+    for (entry, _) in records.iter().filter(|(e, _)| e.delivery == Delivery::File) {
+        report.warning(&format!(
+            "{} is delivered as a file (as = \"file\") and is not exported",
+            entry.var
+        ));
+    }
+    let env =
+        ChildEnv::build(&plan.pass, &plan.env, records, FileSecrets::Omit).map_err(Error::Child)?;
+    let text = SecretValue::from_bytes(match format {
+        ExportFormat::Shell => lines(&env, shell_line),
+        ExportFormat::Dotenv => lines(&env, dotenv_line),
+        ExportFormat::Json => json(&env)?,
+    });
+    let mut stdout = std::io::stdout().lock();
+    if stdout.is_terminal() {
+        report.warning("export prints secret values; redirect it to a file or a pipe");
+    }
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| Error::Child(format!("writing to stdout: {e}")))?;
+    Ok(0)
+}
+
+fn lines(env: &ChildEnv, line: fn(&str, &[u8], &mut Vec<u8>)) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, value) in env.vars() {
+        line(name, value.as_bytes(), &mut out);
+    }
+    out
+}
+
+/// `export NAME='value'`, with each `'` closed, escaped and reopened.
+pub fn shell_line(name: &str, value: &[u8], out: &mut Vec<u8>) {
+    out.extend_from_slice(b"export ");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"='");
+    for &byte in value {
+        if byte == b'\'' {
+            out.extend_from_slice(b"'\\''");
+        } else {
+            out.push(byte);
+        }
+    }
+    out.extend_from_slice(b"'\n");
+}
+
+/// `NAME=value` for plain values, else `NAME='value'` with `\\` and `\'` escapes.
+pub fn dotenv_line(name: &str, value: &[u8], out: &mut Vec<u8>) {
+    out.extend_from_slice(name.as_bytes());
+    out.push(b'=');
+    let plain = value
+        .iter()
+        .all(|b| b.is_ascii_alphanumeric() || b"_-./:@%+,=".contains(b));
+    if plain {
+        out.extend_from_slice(value);
+    } else {
+        out.push(b'\'');
+        for &byte in value {
+            if byte == b'\'' || byte == b'\\' {
+                out.push(b'\\');
+            }
+            out.push(byte);
+        }
+        out.push(b'\'');
+    }
+    out.push(b'\n');
+}
+
+fn json(env: &ChildEnv) -> Result<Vec<u8>, Error> {
+    let mut object = serde_json::Map::new();
+    for (name, value) in env.vars() {
+        let text = value.as_str().ok_or_else(|| {
+            Error::Child(format!(
+                "{name}: value is not UTF-8, which JSON cannot hold; use --format shell"
+            ))
+        })?;
+        object.insert(name.to_string(), serde_json::Value::from(text));
+    }
+    let mut out = serde_json::to_vec_pretty(&object)
+        .map_err(|e| Error::Child(format!("JSON output: {e}")))?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_quotes_single_quotes() {
+        let mut out = Vec::new();
+        shell_line("A", b"it's", &mut out);
+        assert_eq!(out, b"export A='it'\\''s'\n");
+    }
+
+    #[test]
+    fn dotenv_plain_and_quoted() {
+        let mut out = Vec::new();
+        dotenv_line("A", b"postgres://u@h:5432/db", &mut out);
+        dotenv_line("B", b"a b'\\", &mut out);
+        assert_eq!(out, b"A=postgres://u@h:5432/db\nB='a b\\'\\\\'\n");
+    }
+}

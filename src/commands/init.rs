@@ -1,0 +1,113 @@
+//! `kstrun init`: write a commented starter `kstrun.toml`.
+//!
+//! The starter (`init.toml`, beside this file) is the shortest manifest that
+//! teaches the format: a sensible `pass` list, one live example of the short
+//! form, an optional secret and a default, and the other forms and provider
+//! settings commented out. It must load with kstrun's own loader, which a
+//! test checks. An existing file is never overwritten without `--force`; with
+//! it, the new text is written beside the old file and renamed over it, so a
+//! failure midway never leaves half a manifest.
+
+use crate::error::Error;
+use std::fs::OpenOptions;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// The starter manifest.
+pub const STARTER: &str = include_str!("init.toml");
+
+/// Writes the starter at `manifest` (default `./kstrun.toml`); says so unless `quiet`.
+pub fn run(manifest: Option<&Path>, force: bool, quiet: bool) -> Result<i32, Error> {
+    let file = manifest.unwrap_or(Path::new("kstrun.toml"));
+    let name = file.display();
+    if file.is_dir() {
+        return Err(Error::Toolbox(format!("'{name}' is a directory")));
+    }
+    let written = if force {
+        replace(file)
+    } else {
+        create_new(file).map_err(|e| match e.kind() {
+            io::ErrorKind::AlreadyExists => {
+                io::Error::new(e.kind(), "it already exists; use --force to replace it")
+            }
+            _ => e,
+        })
+    };
+    written.map_err(|e| Error::Toolbox(format!("cannot write '{name}': {e}")))?;
+    if !quiet {
+        eprintln!("kstrun: wrote {name}; edit it, then run `kstrun check`");
+    }
+    Ok(0)
+}
+
+fn create_new(file: &Path) -> io::Result<()> {
+    let mut out = OpenOptions::new().write(true).create_new(true).open(file)?;
+    out.write_all(STARTER.as_bytes())?;
+    out.sync_all()
+}
+
+fn replace(file: &Path) -> io::Result<()> {
+    let mut temporary = PathBuf::from(file);
+    let mut name = file.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".kstrun-init-{}", std::process::id()));
+    temporary.set_file_name(name);
+    let written = create_new(&temporary).and_then(|()| std::fs::rename(&temporary, file));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
+}
+
+#[cfg(test)]
+mod tests {
+    use super::STARTER;
+    use crate::manifest::Manifest;
+
+    fn load(text: &str) -> Manifest {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("kstrun.toml");
+        std::fs::write(&file, text).unwrap();
+        Manifest::load(&file, None).unwrap_or_else(|e| panic!("{e}\n---\n{text}"))
+    }
+
+    #[test]
+    fn the_starter_loads() {
+        let manifest = load(STARTER);
+        let vars: Vec<&str> = manifest.secrets.iter().map(|s| s.var.as_str()).collect();
+        assert_eq!(vars, ["DATABASE_URL", "STRIPE_KEY", "LOG_TOKEN"]);
+        assert_eq!(manifest.pass.len(), 6);
+    }
+
+    /// Every commented example is valid too, once uncommented (except the
+    /// kstlib config, whose file a new folder does not have).
+    #[test]
+    fn the_commented_examples_load_when_uncommented() {
+        let uncommented: String = STARTER
+            .lines()
+            .map(|line| match line.strip_prefix("# ") {
+                Some(rest) if is_example(rest) => rest,
+                _ => line,
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let manifest = load(&uncommented);
+        assert_eq!(manifest.secrets.len(), 7);
+        assert_eq!(manifest.command.as_deref().map(<[String]>::len), Some(3));
+        assert_eq!(manifest.secure_delete.passes, 3);
+    }
+
+    fn is_example(rest: &str) -> bool {
+        if rest.starts_with('[') {
+            return true;
+        }
+        let Some((key, _)) = rest.split_once(" = ") else {
+            return false;
+        };
+        key.trim_end() != "config"
+            && !key.is_empty()
+            && key
+                .trim_end()
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    }
+}

@@ -1,0 +1,88 @@
+//! kstrun's top-level error and the one place it becomes an exit status.
+//!
+//! | status | meaning |
+//! |---|---|
+//! | 125 | kstrun failed: usage, manifest, missing or undecryptable secret, provider failure |
+//! | 126 | the command was found but could not be executed |
+//! | 127 | the command was not found |
+//! | 128+N | interrupted by signal N while resolving |
+
+use crate::manifest::ManifestError;
+use crate::secrets::SecretError;
+use std::fmt;
+
+/// A secret that could not be resolved, with the variable it was for.
+#[derive(Debug)]
+pub struct EntryFailure {
+    /// Child variable name.
+    pub var: String,
+    /// What went wrong; never holds a value.
+    pub error: SecretError,
+}
+
+/// Why kstrun stopped before the child started.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Bad command-line usage.
+    #[error("{0}")]
+    Usage(String),
+    /// Bad manifest, kstlib config or option.
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    /// Secrets that could not be resolved; all of them, not only the first.
+    #[error("{}", Failures(.0))]
+    Secrets(Vec<EntryFailure>),
+    /// The child's environment could not be built.
+    #[error("{0}")]
+    Child(String),
+    /// The command exists but cannot be executed.
+    #[error("cannot execute '{program}': {reason}")]
+    NotExecutable {
+        /// The program as given.
+        program: String,
+        /// Why.
+        reason: String,
+    },
+    /// The command was not found.
+    #[error("command not found: '{program}'")]
+    NotFound {
+        /// The program as given.
+        program: String,
+    },
+    /// A toolbox command (`shred`, `init`) failed; details were reported.
+    #[error("{0}")]
+    Toolbox(String),
+    /// A termination signal arrived while resolving.
+    #[error("interrupted by signal {0} before the command started")]
+    Interrupted(i32),
+}
+
+impl Error {
+    /// The exit status for this error (SPEC §4.2).
+    pub fn exit_status(&self) -> i32 {
+        match self {
+            Error::NotExecutable { .. } => 126,
+            Error::NotFound { .. } => 127,
+            Error::Interrupted(signal) => 128 + signal,
+            _ => 125,
+        }
+    }
+}
+
+struct Failures<'a>(&'a [EntryFailure]);
+
+impl fmt::Display for Failures<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.0.len();
+        write!(
+            f,
+            "{count} secret{} could not be resolved:",
+            if count == 1 { "" } else { "s" }
+        )?;
+        for failure in self.0 {
+            write!(f, "\n  {}: {}", failure.var, failure.error)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,132 @@
+//! Reading provider settings from a kstlib YAML config (its `secrets:` section).
+//!
+//! kstlib users already keep `sops.path`, `sops.binary`, `keyring.service` and
+//! `secure_delete.*` there; `config = "kstlib.conf.yml"` in the manifest lets
+//! kstrun reuse them. The rest of a kstlib config belongs to kstlib, so keys
+//! this module does not read are ignored rather than refused.
+
+use crate::manifest::{redact_quoted, ManifestError};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// The settings kstrun takes from a kstlib config; every field optional.
+#[derive(Debug, Default, PartialEq)]
+pub struct KstlibSettings {
+    /// `secrets.sops.path`, made relative to the config's folder.
+    pub sops_path: Option<PathBuf>,
+    /// `secrets.sops.binary`.
+    pub sops_binary: Option<String>,
+    /// `secrets.keyring.service`.
+    pub keyring_service: Option<String>,
+    /// `secrets.secure_delete.method`.
+    pub secure_delete_method: Option<String>,
+    /// `secrets.secure_delete.passes`.
+    pub secure_delete_passes: Option<u32>,
+    /// `secrets.secure_delete.zero_last_pass`.
+    pub secure_delete_zero_last_pass: Option<bool>,
+}
+
+#[derive(Deserialize, Default)]
+struct Document {
+    #[serde(default)]
+    secrets: Option<Secrets>,
+}
+
+#[derive(Deserialize, Default)]
+struct Secrets {
+    #[serde(default)]
+    sops: Option<Sops>,
+    #[serde(default)]
+    keyring: Option<Keyring>,
+    #[serde(default)]
+    secure_delete: Option<SecureDelete>,
+}
+
+#[derive(Deserialize, Default)]
+struct Sops {
+    path: Option<String>,
+    binary: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct Keyring {
+    service: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct SecureDelete {
+    method: Option<String>,
+    passes: Option<u32>,
+    zero_last_pass: Option<bool>,
+}
+
+/// Reads the `secrets:` section of the kstlib config at `path`.
+pub fn load(path: &Path) -> Result<KstlibSettings, ManifestError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ManifestError::in_file(path, format!("cannot read kstlib config: {e}")))?;
+    let document: Document = if text.trim().is_empty() {
+        Document::default()
+    } else {
+        serde_yaml::from_str(&text).map_err(|e| ManifestError {
+            file: path.to_path_buf(),
+            position: e.location().map(|l| (l.line(), l.column())),
+            message: format!(
+                "invalid kstlib config: {}",
+                redact_quoted(&strip_location(&e.to_string()))
+            ),
+        })?
+    };
+    let folder = path.parent().unwrap_or(Path::new("."));
+    let secrets = document.secrets.unwrap_or_default();
+    let sops = secrets.sops.unwrap_or_default();
+    let keyring = secrets.keyring.unwrap_or_default();
+    let secure_delete = secrets.secure_delete.unwrap_or_default();
+    Ok(KstlibSettings {
+        sops_path: sops.path.map(|p| folder.join(p)),
+        sops_binary: sops.binary,
+        keyring_service: keyring.service,
+        secure_delete_method: secure_delete.method,
+        secure_delete_passes: secure_delete.passes,
+        secure_delete_zero_last_pass: secure_delete.zero_last_pass,
+    })
+}
+
+/// serde_yaml appends " at line L column C"; the position is reported separately.
+fn strip_location(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_secrets_section_and_ignores_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("kstlib.conf.yml");
+        std::fs::write(
+            &file,
+            "logging: {level: debug}\nsecrets:\n  sops: {path: s.sops.yml, binary: /opt/sops}\n  keyring: {service: svc}\n  secure_delete: {method: overwrite, passes: 5, zero_last_pass: false}\n",
+        )
+        .unwrap();
+        let settings = load(&file).unwrap();
+        assert_eq!(settings.sops_path, Some(dir.path().join("s.sops.yml")));
+        assert_eq!(settings.sops_binary.as_deref(), Some("/opt/sops"));
+        assert_eq!(settings.keyring_service.as_deref(), Some("svc"));
+        assert_eq!(settings.secure_delete_passes, Some(5));
+        assert_eq!(settings.secure_delete_zero_last_pass, Some(false));
+    }
+
+    #[test]
+    fn wrong_types_point_at_the_line_without_the_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("k.yml");
+        std::fs::write(&file, "secrets:\n  secure_delete:\n    passes: hunter2\n").unwrap();
+        let error = load(&file).unwrap_err();
+        assert_eq!(error.position.map(|p| p.0), Some(3));
+        assert!(!error.to_string().contains("hunter2"), "{error}");
+    }
+}

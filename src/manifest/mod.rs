@@ -1,0 +1,528 @@
+//! `kstrun.toml`: loading, scope overlay, kstlib config, validation.
+//!
+//! Loading runs in four steps: parse into [`raw`] types (syntax and unknown
+//! keys fail here, with positions), lay the chosen `[scopes.NAME]` over the
+//! root, fill settings the manifest leaves unset from the kstlib config, then
+//! check every value and turn it into the typed [`Manifest`]. Relative paths
+//! are resolved against the manifest's folder, so the result does not depend
+//! on the working directory.
+
+mod error;
+mod pass;
+mod raw;
+
+pub use error::{line_column, redact_quoted, ManifestError};
+pub use pass::{is_variable_name, PassPattern};
+
+use crate::kstlib_config::{self, KstlibSettings};
+use crate::secrets::providers::{KeyringBackend, KeyringSettings, SopsBackend, SopsSettings};
+use crate::secrets::SecretSource;
+use crate::sops::Format;
+use raw::{RawKey, RawManifest, RawSecret, RawSecretTable};
+use std::collections::HashSet;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use toml::Spanned;
+
+/// How a secret reaches the child.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// The value in the variable.
+    Env,
+    /// A sealed memfd; the variable holds `/dev/fd/N`.
+    File,
+    /// The value (a subtree allowed) as JSON text in the variable.
+    Json,
+}
+
+/// One `[secrets]` entry, checked.
+#[derive(Debug, Clone)]
+pub struct SecretEntry {
+    /// Child variable name.
+    pub var: String,
+    /// Dotted secret path.
+    pub path: String,
+    /// Key inside a SOPS document, when it differs from the path.
+    pub key: Option<Vec<String>>,
+    /// SOPS file for this entry (absolute).
+    pub sops: Option<PathBuf>,
+    /// Whether a miss is an error.
+    pub required: bool,
+    /// Last-tier value.
+    pub default: Option<String>,
+    /// How the value reaches the child.
+    pub delivery: Delivery,
+    /// Middle tiers allowed for this entry.
+    pub providers: Option<Vec<SecretSource>>,
+}
+
+/// `[secure_delete]` settings for `kstrun shred`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecureDelete {
+    /// `auto`, `command` or `overwrite`.
+    pub method: ShredMethod,
+    /// Overwrite passes.
+    pub passes: u32,
+    /// Whether the last pass writes zeros.
+    pub zero_last_pass: bool,
+}
+
+/// How `kstrun shred` overwrites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShredMethod {
+    /// `command` when `shred` is on PATH, else `overwrite`.
+    Auto,
+    /// GNU `shred`.
+    Command,
+    /// kstrun's own overwrite.
+    Overwrite,
+}
+
+impl ShredMethod {
+    /// Parses `auto`, `command`, `overwrite`.
+    pub fn parse(text: &str) -> Option<ShredMethod> {
+        match text {
+            "auto" => Some(ShredMethod::Auto),
+            "command" => Some(ShredMethod::Command),
+            "overwrite" => Some(ShredMethod::Overwrite),
+            _ => None,
+        }
+    }
+}
+
+/// A checked manifest.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// The file it came from; `None` when running from `-s` options alone.
+    pub file: Option<PathBuf>,
+    /// Parent variables the child may see.
+    pub pass: Vec<PassPattern>,
+    /// Default command, already split.
+    pub command: Option<Vec<String>>,
+    /// Middle tiers in order.
+    pub order: Vec<SecretSource>,
+    /// Env tier prefix.
+    pub env_prefix: String,
+    /// Keyring tier settings.
+    pub keyring: KeyringSettings,
+    /// Sops tier settings.
+    pub sops: SopsSettings,
+    /// `kstrun shred` settings.
+    pub secure_delete: SecureDelete,
+    /// Plain values for the child.
+    pub env: Vec<(String, String)>,
+    /// Secrets for the child.
+    pub secrets: Vec<SecretEntry>,
+}
+
+impl Manifest {
+    /// The manifest used when there is no file: nothing passed, no secrets,
+    /// settings at their defaults relative to `folder`.
+    pub fn empty(folder: &Path) -> Manifest {
+        let mut sops = SopsSettings::default();
+        sops.path = folder.join(&sops.path);
+        Manifest {
+            file: None,
+            pass: Vec::new(),
+            command: None,
+            order: SecretSource::REORDERABLE.to_vec(),
+            env_prefix: "KSTLIB_".to_string(),
+            keyring: KeyringSettings::default(),
+            sops,
+            secure_delete: SecureDelete {
+                method: ShredMethod::Auto,
+                passes: 3,
+                zero_last_pass: true,
+            },
+            env: Vec::new(),
+            secrets: Vec::new(),
+        }
+    }
+
+    /// Loads and checks the manifest at `file`, with `scope` laid over it.
+    pub fn load(file: &Path, scope: Option<&str>) -> Result<Manifest, ManifestError> {
+        let text = read_text(file)?;
+        let raw: RawManifest = toml::from_str(&text).map_err(|e| {
+            ManifestError::at(file, &text, e.span(), redact_quoted(e.message().trim()))
+        })?;
+        let checker = Checker { file, text: &text };
+        let raw = checker.apply_scope(raw, scope)?;
+        let folder = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        let kstlib = match &raw.config {
+            Some(config) => kstlib_config::load(&folder.join(config.get_ref()))?,
+            None => KstlibSettings::default(),
+        };
+        let mut manifest = checker.check(raw, &folder, kstlib)?;
+        manifest.file = Some(file.to_path_buf());
+        Ok(manifest)
+    }
+}
+
+fn read_text(file: &Path) -> Result<String, ManifestError> {
+    if file.is_dir() {
+        return Err(ManifestError::in_file(
+            file,
+            "cannot read manifest: it is a directory",
+        ));
+    }
+    std::fs::read(file)
+        .map_err(|e| ManifestError::in_file(file, format!("cannot read manifest: {e}")))
+        .and_then(|bytes| {
+            String::from_utf8(bytes).map_err(|e| {
+                let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                ManifestError::at(
+                    file,
+                    &text,
+                    Some(e.utf8_error().valid_up_to()..0),
+                    "manifest is not valid UTF-8",
+                )
+            })
+        })
+}
+
+/// Turns positions into errors while checking one manifest file.
+struct Checker<'a> {
+    file: &'a Path,
+    text: &'a str,
+}
+
+impl Checker<'_> {
+    fn error(&self, span: Range<usize>, message: impl Into<String>) -> ManifestError {
+        ManifestError::at(self.file, self.text, Some(span), message)
+    }
+
+    fn apply_scope(
+        &self,
+        mut raw: RawManifest,
+        scope: Option<&str>,
+    ) -> Result<RawManifest, ManifestError> {
+        let mut scopes = raw.scopes.take().unwrap_or_default();
+        for (name, table) in &scopes {
+            if table.get_ref().scopes.is_some() {
+                return Err(self.error(
+                    table.span(),
+                    format!("scope '{name}' may not contain scopes"),
+                ));
+            }
+        }
+        let Some(name) = scope else { return Ok(raw) };
+        match scopes.shift_remove(name) {
+            Some(table) => Ok(raw.overlay(table.into_inner())),
+            None => {
+                let known: Vec<&str> = scopes.keys().map(String::as_str).collect();
+                let known = if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                };
+                Err(ManifestError::in_file(
+                    self.file,
+                    format!("unknown scope '{name}' (scopes defined: {known})"),
+                ))
+            }
+        }
+    }
+
+    fn check(
+        &self,
+        raw: RawManifest,
+        folder: &Path,
+        kstlib: KstlibSettings,
+    ) -> Result<Manifest, ManifestError> {
+        let mut manifest = Manifest::empty(folder);
+        if let Some(pass) = raw.pass {
+            manifest.pass = pass
+                .iter()
+                .map(|p| PassPattern::parse(p.get_ref()).map_err(|m| self.error(p.span(), m)))
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(command) = raw.command {
+            manifest.command = Some(self.command(&command)?);
+        }
+        let providers = raw.providers.unwrap_or_default();
+        if let Some(order) = providers.order {
+            manifest.order = self.tiers(&order)?;
+        }
+        if let Some(prefix) = providers.env.and_then(|e| e.prefix) {
+            manifest.env_prefix = prefix;
+        }
+        let keyring = providers.keyring.unwrap_or_default();
+        if let Some(service) = keyring.service.or(kstlib.keyring_service) {
+            manifest.keyring.service = service;
+        }
+        if let Some(backend) = keyring.backend {
+            manifest.keyring.backend = match backend.get_ref().as_str() {
+                "secret-service" => KeyringBackend::SecretService,
+                "keyutils" => KeyringBackend::Keyutils,
+                other => {
+                    return Err(self.choice(
+                        backend.span(),
+                        "keyring backend",
+                        other,
+                        "secret-service, keyutils",
+                    ))
+                }
+            };
+        }
+        if let Some(timeout) = keyring.timeout_ms {
+            manifest.keyring.timeout =
+                Duration::from_millis(self.positive(&timeout, "timeout_ms", 600_000)?);
+        }
+        let sops = providers.sops.unwrap_or_default();
+        if let Some(path) = sops.path {
+            manifest.sops.path = folder.join(path.get_ref());
+            manifest.sops.path_configured = true;
+        } else if let Some(path) = kstlib.sops_path {
+            manifest.sops.path = path;
+            manifest.sops.path_configured = true;
+        }
+        if let Some(binary) = sops.binary.or(kstlib.sops_binary) {
+            manifest.sops.binary = binary;
+        }
+        if let Some(backend) = sops.backend {
+            manifest.sops.backend = match backend.get_ref().as_str() {
+                "auto" => SopsBackend::Auto,
+                "native" => SopsBackend::Native,
+                "binary" => SopsBackend::Binary,
+                other => {
+                    return Err(self.choice(
+                        backend.span(),
+                        "sops backend",
+                        other,
+                        "auto, native, binary",
+                    ))
+                }
+            };
+        }
+        if let Some(format) = sops.format {
+            manifest.sops.format = match format.get_ref().as_str() {
+                "auto" => Format::Auto,
+                "yaml" => Format::Yaml,
+                "json" => Format::Json,
+                "dotenv" => Format::Dotenv,
+                "ini" => Format::Ini,
+                "binary" => Format::Binary,
+                other => {
+                    return Err(self.choice(
+                        format.span(),
+                        "sops format",
+                        other,
+                        "auto, yaml, json, dotenv, ini, binary",
+                    ))
+                }
+            };
+        }
+        if let Some(size) = sops.cache_size {
+            manifest.sops.cache_size = self.positive(&size, "cache_size", 4096)? as usize;
+        }
+        if let Some(identity) = sops.identity {
+            manifest.sops.identity = Some(folder.join(identity.get_ref()));
+        }
+        let kstlib_delete = (
+            kstlib.secure_delete_method,
+            kstlib.secure_delete_passes,
+            kstlib.secure_delete_zero_last_pass,
+        );
+        self.secure_delete(
+            raw.secure_delete.unwrap_or_default(),
+            kstlib_delete,
+            &mut manifest.secure_delete,
+        )?;
+
+        let mut names = HashSet::new();
+        for (name, value) in raw.env.unwrap_or_default() {
+            self.variable(&name, &value.span(), &mut names, "[env]")?;
+            manifest.env.push((name.into_inner(), value.into_inner().0));
+        }
+        for (name, entry) in raw.secrets.unwrap_or_default() {
+            let span = entry.span();
+            self.variable(&name, &span, &mut names, "[secrets]")?;
+            let var = name.into_inner();
+            let entry = self
+                .secret(var, entry.into_inner(), folder)
+                .map_err(|m| self.error(span, m))?;
+            manifest.secrets.push(entry);
+        }
+        Ok(manifest)
+    }
+
+    fn command(&self, command: &Spanned<String>) -> Result<Vec<String>, ManifestError> {
+        let words = shell_words::split(command.get_ref())
+            .map_err(|e| self.error(command.span(), format!("command: {e}")))?;
+        if words.is_empty() {
+            return Err(self.error(command.span(), "command is empty"));
+        }
+        Ok(words)
+    }
+
+    fn tiers(&self, order: &[Spanned<String>]) -> Result<Vec<SecretSource>, ManifestError> {
+        let mut tiers = Vec::new();
+        for name in order {
+            let tier = parse_tier(name.get_ref()).map_err(|m| self.error(name.span(), m))?;
+            if tiers.contains(&tier) {
+                return Err(self.error(name.span(), format!("provider '{tier}' is listed twice")));
+            }
+            tiers.push(tier);
+        }
+        Ok(tiers)
+    }
+
+    fn choice(&self, span: Range<usize>, what: &str, got: &str, valid: &str) -> ManifestError {
+        self.error(
+            span,
+            format!("unknown {what} '{got}' (expected one of: {valid})"),
+        )
+    }
+
+    fn positive(&self, number: &Spanned<i64>, what: &str, max: u64) -> Result<u64, ManifestError> {
+        match u64::try_from(*number.get_ref()) {
+            Ok(n) if n >= 1 && n <= max => Ok(n),
+            _ => Err(self.error(number.span(), format!("{what} must be between 1 and {max}"))),
+        }
+    }
+
+    fn secure_delete(
+        &self,
+        raw: raw::RawSecureDelete,
+        (kstlib_method, kstlib_passes, kstlib_zero): (Option<String>, Option<u32>, Option<bool>),
+        settings: &mut SecureDelete,
+    ) -> Result<(), ManifestError> {
+        if let Some(method) = raw.method {
+            settings.method = ShredMethod::parse(method.get_ref()).ok_or_else(|| {
+                self.choice(
+                    method.span(),
+                    "secure_delete method",
+                    method.get_ref(),
+                    "auto, command, overwrite",
+                )
+            })?;
+        } else if let Some(method) = kstlib_method {
+            settings.method = ShredMethod::parse(&method).ok_or_else(|| {
+                ManifestError::in_file(
+                    self.file,
+                    format!("kstlib config: unknown secure_delete method '{method}'"),
+                )
+            })?;
+        }
+        if let Some(passes) = raw.passes {
+            settings.passes = self.positive(&passes, "passes", 100)? as u32;
+        } else if let Some(passes) = kstlib_passes {
+            settings.passes = passes.clamp(1, 100);
+        }
+        if let Some(zero) = raw.zero_last_pass.or(kstlib_zero) {
+            settings.zero_last_pass = zero;
+        }
+        Ok(())
+    }
+
+    fn variable(
+        &self,
+        name: &Spanned<String>,
+        fallback: &Range<usize>,
+        seen: &mut HashSet<String>,
+        table: &str,
+    ) -> Result<(), ManifestError> {
+        let span = if name.span().is_empty() {
+            fallback.clone()
+        } else {
+            name.span()
+        };
+        if !is_variable_name(name.get_ref()) {
+            return Err(self.error(
+                span,
+                format!(
+                    "{table}: '{}' is not a valid variable name ([A-Za-z_][A-Za-z0-9_]*)",
+                    name.get_ref()
+                ),
+            ));
+        }
+        if !seen.insert(name.get_ref().clone()) {
+            return Err(self.error(
+                span,
+                format!("{table}: variable '{}' is defined twice", name.get_ref()),
+            ));
+        }
+        Ok(())
+    }
+
+    fn secret(&self, var: String, raw: RawSecret, folder: &Path) -> Result<SecretEntry, String> {
+        let table = match raw {
+            RawSecret::Short(path) => RawSecretTable {
+                path: Some(path),
+                ..Default::default()
+            },
+            RawSecret::Table(table) => table,
+        };
+        let path = table
+            .path
+            .ok_or_else(|| format!("secret {var}: missing 'path'"))?;
+        check_dotted(&path).map_err(|m| format!("secret {var}: path {m}"))?;
+        let key = match table.key {
+            None => None,
+            Some(RawKey::Dotted(key)) => {
+                check_dotted(&key).map_err(|m| format!("secret {var}: key {m}"))?;
+                Some(key.split('.').map(str::to_string).collect())
+            }
+            Some(RawKey::Segments(segments)) => {
+                if segments.is_empty() || segments.iter().any(String::is_empty) {
+                    return Err(format!("secret {var}: key segments must be non-empty"));
+                }
+                Some(segments)
+            }
+        };
+        let delivery = match table.delivery.as_deref() {
+            None | Some("env") => Delivery::Env,
+            Some("file") => Delivery::File,
+            Some("json") => Delivery::Json,
+            Some(other) => {
+                return Err(format!(
+                    "secret {var}: unknown 'as' value '{other}' (expected env, file or json)"
+                ))
+            }
+        };
+        let providers = match table.providers {
+            None => None,
+            Some(names) => {
+                if names.is_empty() {
+                    return Err(format!("secret {var}: 'providers' is empty"));
+                }
+                let tiers = names
+                    .iter()
+                    .map(|n| parse_tier(n))
+                    .collect::<Result<Vec<_>, _>>();
+                Some(tiers.map_err(|m| format!("secret {var}: {m}"))?)
+            }
+        };
+        Ok(SecretEntry {
+            var,
+            path,
+            key,
+            sops: table.sops.map(|s| folder.join(s)),
+            required: table.required.unwrap_or(true),
+            default: table.default.map(|d| d.0),
+            delivery,
+            providers,
+        })
+    }
+}
+
+/// Parses a middle-tier name, or says which names are valid.
+pub fn parse_tier(name: &str) -> Result<SecretSource, String> {
+    SecretSource::from_tier_name(name)
+        .ok_or_else(|| format!("unknown provider '{name}' (expected env, keyring or sops)"))
+}
+
+/// A dotted path is non-empty and has no empty segment.
+pub fn check_dotted(path: &str) -> Result<(), String> {
+    if path.is_empty() {
+        return Err("is empty".to_string());
+    }
+    if path.split('.').any(str::is_empty) {
+        return Err(format!("'{path}' has an empty segment"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

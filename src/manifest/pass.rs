@@ -1,0 +1,82 @@
+//! `pass` patterns: which parent variables the child may see.
+//!
+//! A pattern is an exact variable name or a name prefix followed by one
+//! trailing `*`. A bare `*` is refused: it would hand the child the whole
+//! parent environment, the very leak kstrun exists to stop.
+
+/// One `pass` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PassPattern {
+    /// Exactly this name.
+    Exact(String),
+    /// Any name starting with this prefix (`LC_*`).
+    Prefix(String),
+}
+
+impl PassPattern {
+    /// Parses `NAME` or `PREFIX*`; the error says why, without echoing more than the pattern.
+    pub fn parse(pattern: &str) -> Result<PassPattern, String> {
+        let (body, glob) = match pattern.strip_suffix('*') {
+            Some(body) => (body, true),
+            None => (pattern, false),
+        };
+        if body.contains('*') {
+            return Err(format!(
+                "pass pattern '{pattern}': '*' is only allowed at the end"
+            ));
+        }
+        if body.is_empty() {
+            return Err(if glob {
+                "pass pattern '*' would pass the whole environment; list the names or prefixes"
+                    .to_string()
+            } else {
+                "empty pass pattern".to_string()
+            });
+        }
+        if !is_variable_name(body) {
+            return Err(format!(
+                "pass pattern '{pattern}' is not a variable name ([A-Za-z_][A-Za-z0-9_]*, optionally ending in *)"
+            ));
+        }
+        Ok(if glob {
+            PassPattern::Prefix(body.to_string())
+        } else {
+            PassPattern::Exact(body.to_string())
+        })
+    }
+
+    /// Whether `name` is passed by this pattern.
+    pub fn matches(&self, name: &[u8]) -> bool {
+        match self {
+            PassPattern::Exact(exact) => name == exact.as_bytes(),
+            PassPattern::Prefix(prefix) => name.starts_with(prefix.as_bytes()),
+        }
+    }
+}
+
+/// `[A-Za-z_][A-Za-z0-9_]*`.
+pub fn is_variable_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_and_prefix() {
+        assert!(PassPattern::parse("PATH").unwrap().matches(b"PATH"));
+        assert!(!PassPattern::parse("PATH").unwrap().matches(b"PATHX"));
+        assert!(PassPattern::parse("LC_*").unwrap().matches(b"LC_ALL"));
+        assert!(!PassPattern::parse("LC_*").unwrap().matches(b"LANG"));
+    }
+
+    #[test]
+    fn bad_patterns() {
+        for bad in ["", "*", "A*B", "*A", "1ABC", "A-B", "A B*"] {
+            assert!(PassPattern::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

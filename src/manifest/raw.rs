@@ -1,0 +1,249 @@
+//! The manifest as written: every field optional, every unknown key an error.
+//!
+//! These types mirror `kstrun.toml` one to one. They keep `Spanned` positions
+//! on everything that is checked after parsing, so a bad variable name or
+//! glob still points at its line. A scope (`[scopes.NAME]`) has the same
+//! shape as the root and is laid over it field by field by [`RawManifest::overlay`].
+
+use indexmap::IndexMap;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use std::fmt;
+use toml::Spanned;
+
+/// Root (or scope) table of `kstrun.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawManifest {
+    pub pass: Option<Vec<Spanned<String>>>,
+    pub command: Option<Spanned<String>>,
+    pub config: Option<Spanned<String>>,
+    pub providers: Option<RawProviders>,
+    pub secure_delete: Option<RawSecureDelete>,
+    pub env: Option<IndexMap<Spanned<String>, Spanned<ScalarText>>>,
+    pub secrets: Option<IndexMap<Spanned<String>, Spanned<RawSecret>>>,
+    pub scopes: Option<IndexMap<String, Spanned<RawManifest>>>,
+}
+
+/// `[providers]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProviders {
+    pub order: Option<Vec<Spanned<String>>>,
+    pub env: Option<RawEnvProvider>,
+    pub keyring: Option<RawKeyringProvider>,
+    pub sops: Option<RawSopsProvider>,
+}
+
+/// `[providers.env]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEnvProvider {
+    pub prefix: Option<String>,
+}
+
+/// `[providers.keyring]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKeyringProvider {
+    pub service: Option<String>,
+    pub backend: Option<Spanned<String>>,
+    pub timeout_ms: Option<Spanned<i64>>,
+}
+
+/// `[providers.sops]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSopsProvider {
+    pub path: Option<Spanned<String>>,
+    pub binary: Option<String>,
+    pub backend: Option<Spanned<String>>,
+    pub format: Option<Spanned<String>>,
+    pub cache_size: Option<Spanned<i64>>,
+    pub identity: Option<Spanned<String>>,
+}
+
+/// `[secure_delete]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSecureDelete {
+    pub method: Option<Spanned<String>>,
+    pub passes: Option<Spanned<i64>>,
+    pub zero_last_pass: Option<bool>,
+}
+
+/// A `[secrets]` entry: `VAR = "path"` or `VAR = { path = ..., ... }`.
+#[derive(Debug)]
+pub enum RawSecret {
+    Short(String),
+    Table(RawSecretTable),
+}
+
+/// The table form of a `[secrets]` entry.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSecretTable {
+    pub path: Option<String>,
+    pub key: Option<RawKey>,
+    pub sops: Option<String>,
+    pub required: Option<bool>,
+    pub default: Option<ScalarText>,
+    #[serde(rename = "as")]
+    pub delivery: Option<String>,
+    pub providers: Option<Vec<String>>,
+}
+
+/// `key = "a.b"` or `key = ["a.b", "c"]` (segments that contain dots).
+#[derive(Debug, Clone)]
+pub enum RawKey {
+    Dotted(String),
+    Segments(Vec<String>),
+}
+
+/// A TOML scalar (string, integer, float, boolean) kept as text.
+#[derive(Debug, Clone)]
+pub struct ScalarText(pub String);
+
+macro_rules! overlay_fields {
+    ($base:ident, $top:ident; $($field:ident),*) => {
+        $( if $top.$field.is_some() { $base.$field = $top.$field; } )*
+    };
+}
+
+impl RawManifest {
+    /// Lays `scope` over `self`: tables merge key by key, anything else is replaced.
+    pub fn overlay(mut self, scope: RawManifest) -> RawManifest {
+        overlay_fields!(self, scope; pass, command, config);
+        self.providers = merge_option(self.providers, scope.providers, RawProviders::overlay);
+        self.secure_delete = merge_option(self.secure_delete, scope.secure_delete, |mut b, t| {
+            overlay_fields!(b, t; method, passes, zero_last_pass);
+            b
+        });
+        if let Some(top) = scope.env {
+            self.env.get_or_insert_with(IndexMap::new).extend(top);
+        }
+        if let Some(top) = scope.secrets {
+            let secrets = self.secrets.get_or_insert_with(IndexMap::new);
+            for (name, entry) in top {
+                let merged = match secrets.shift_remove(&name) {
+                    Some(base) => merge_secret(base, entry),
+                    None => entry,
+                };
+                secrets.insert(name, merged);
+            }
+        }
+        self
+    }
+}
+
+impl RawProviders {
+    fn overlay(mut self, top: RawProviders) -> RawProviders {
+        overlay_fields!(self, top; order);
+        self.env = merge_option(self.env, top.env, |mut b, t| {
+            overlay_fields!(b, t; prefix);
+            b
+        });
+        self.keyring = merge_option(self.keyring, top.keyring, |mut b, t| {
+            overlay_fields!(b, t; service, backend, timeout_ms);
+            b
+        });
+        self.sops = merge_option(self.sops, top.sops, |mut b, t| {
+            overlay_fields!(b, t; path, binary, backend, format, cache_size, identity);
+            b
+        });
+        self
+    }
+}
+
+fn merge_option<T>(base: Option<T>, top: Option<T>, merge: impl FnOnce(T, T) -> T) -> Option<T> {
+    match (base, top) {
+        (Some(base), Some(top)) => Some(merge(base, top)),
+        (base, top) => top.or(base),
+    }
+}
+
+/// A scoped entry in table form refines a root entry in table form; anything else replaces it.
+fn merge_secret(base: Spanned<RawSecret>, top: Spanned<RawSecret>) -> Spanned<RawSecret> {
+    let span = top.span();
+    match (base.into_inner(), top.into_inner()) {
+        (RawSecret::Table(mut b), RawSecret::Table(t)) => {
+            overlay_fields!(b, t; path, key, sops, required, default, delivery, providers);
+            Spanned::new(span, RawSecret::Table(b))
+        }
+        (_, top) => Spanned::new(span, top),
+    }
+}
+
+impl<'de> Deserialize<'de> for RawSecret {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SecretVisitor;
+        impl<'de> Visitor<'de> for SecretVisitor {
+            type Value = RawSecret;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a dotted secret path or a table { path = ..., ... }")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawSecret, E> {
+                Ok(RawSecret::Short(v.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawSecret, A::Error> {
+                RawSecretTable::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(RawSecret::Table)
+            }
+        }
+        deserializer.deserialize_any(SecretVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = RawKey;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a dotted key or an array of key segments")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawKey, E> {
+                Ok(RawKey::Dotted(v.to_string()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawKey, A::Error> {
+                let mut segments = Vec::new();
+                while let Some(segment) = seq.next_element::<String>()? {
+                    segments.push(segment);
+                }
+                Ok(RawKey::Segments(segments))
+            }
+        }
+        deserializer.deserialize_any(KeyVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for ScalarText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ScalarVisitor;
+        impl Visitor<'_> for ScalarVisitor {
+            type Value = ScalarText;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string, number or boolean")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ScalarText, E> {
+                Ok(ScalarText(v.to_string()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<ScalarText, E> {
+                Ok(ScalarText(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ScalarText, E> {
+                Ok(ScalarText(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ScalarText, E> {
+                Ok(ScalarText(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<ScalarText, E> {
+                Ok(ScalarText(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<ScalarText, E> {
+                Ok(ScalarText(v.to_string()))
+            }
+        }
+        deserializer.deserialize_any(ScalarVisitor)
+    }
+}

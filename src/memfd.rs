@@ -1,0 +1,50 @@
+//! Sealed anonymous in-memory files for `as = "file"` secrets (Linux).
+//!
+//! The value is written into a `memfd`, made read-only (mode 0400) and sealed
+//! against any change of content or size. The descriptor is left inheritable,
+//! so the child opens it through `/dev/fd/N`; nothing ever touches a disk and
+//! the file disappears with the last process holding it, however it dies.
+
+use crate::secrets::SecretValue;
+use std::os::fd::{AsRawFd, OwnedFd};
+
+/// Creates a sealed memfd holding `value`; `name` shows in `/proc/PID/fd` links.
+#[cfg(target_os = "linux")]
+pub fn sealed_file(name: &str, value: &SecretValue) -> Result<OwnedFd, String> {
+    use nix::fcntl::{fcntl, FcntlArg, SealFlag};
+    use nix::sys::memfd::{memfd_create, MemFdCreateFlag};
+    use nix::sys::stat::{fchmod, Mode};
+    use std::ffi::CString;
+
+    let name =
+        CString::new(format!("kstrun:{name}")).map_err(|_| "invalid memfd name".to_string())?;
+    let fd = memfd_create(&name, MemFdCreateFlag::MFD_ALLOW_SEALING)
+        .map_err(|e| format!("memfd_create: {e}"))?;
+    let mut written = 0;
+    while written < value.len() {
+        match nix::unistd::write(&fd, &value.as_bytes()[written..]) {
+            Ok(n) => written += n,
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(e) => return Err(format!("writing memfd: {e}")),
+        }
+    }
+    fchmod(fd.as_raw_fd(), Mode::S_IRUSR).map_err(|e| format!("fchmod memfd: {e}"))?;
+    let seals = SealFlag::F_SEAL_SEAL
+        | SealFlag::F_SEAL_SHRINK
+        | SealFlag::F_SEAL_GROW
+        | SealFlag::F_SEAL_WRITE;
+    fcntl(fd.as_raw_fd(), FcntlArg::F_ADD_SEALS(seals))
+        .map_err(|e| format!("sealing memfd: {e}"))?;
+    Ok(fd)
+}
+
+/// File secrets need Linux's memfd; elsewhere they are refused with a clear error.
+#[cfg(not(target_os = "linux"))]
+pub fn sealed_file(_name: &str, _value: &SecretValue) -> Result<OwnedFd, String> {
+    Err("secrets delivered as files (as = \"file\") need Linux memfd".to_string())
+}
+
+/// The path a child opens to read `fd`.
+pub fn fd_path(fd: &OwnedFd) -> String {
+    format!("/dev/fd/{}", fd.as_raw_fd())
+}

@@ -1,0 +1,184 @@
+//! The plan: what one run will resolve and hand to the child.
+//!
+//! A plan joins a checked manifest with the command-line options (`--set`,
+//! `-s`, `--pass`, `--scope`) into the list of entries to resolve and the
+//! settings of the cascade. It is plain data: resolving and exec happen later.
+
+use crate::manifest::{
+    check_dotted, is_variable_name, Delivery, Manifest, ManifestError, PassPattern, SecureDelete,
+};
+use crate::secrets::providers::EnvSettings;
+use crate::secrets::{RequestMetadata, ResolverSettings, SecretRequest, SecretValue};
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStringExt;
+use std::path::PathBuf;
+
+/// One secret to resolve and how to deliver it.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Child variable name.
+    pub var: String,
+    /// What to ask the cascade.
+    pub request: SecretRequest,
+    /// How the value reaches the child.
+    pub delivery: Delivery,
+}
+
+/// Options from the command line that shape the plan.
+#[derive(Debug, Default)]
+pub struct PlanOptions {
+    /// `--scope`.
+    pub scope: Option<String>,
+    /// `--set PATH=VALUE`, raw.
+    pub set: Vec<OsString>,
+    /// `-s VAR=PATH`, raw.
+    pub secret: Vec<String>,
+    /// `--pass NAME`.
+    pub pass: Vec<String>,
+}
+
+/// Everything one run needs.
+#[derive(Debug)]
+pub struct Plan {
+    /// The manifest file, if any.
+    pub manifest_file: Option<PathBuf>,
+    /// Parent variables the child may see.
+    pub pass: Vec<PassPattern>,
+    /// Plain values for the child.
+    pub env: Vec<(String, String)>,
+    /// Secrets for the child, in manifest order.
+    pub entries: Vec<Entry>,
+    /// The manifest's default command.
+    pub command: Option<Vec<String>>,
+    /// Settings of the cascade.
+    pub settings: ResolverSettings,
+    /// `kstrun shred` settings.
+    pub secure_delete: SecureDelete,
+}
+
+impl Plan {
+    /// Joins `manifest` and `options`. Consumes the `--set` values into zeroizing buffers.
+    pub fn build(manifest: Manifest, options: PlanOptions) -> Result<Plan, ManifestError> {
+        let mut secrets = manifest.secrets;
+        for spec in &options.secret {
+            let (var, path) = spec
+                .split_once('=')
+                .ok_or_else(|| ManifestError::option(format!("-s '{spec}': expected VAR=PATH")))?;
+            if !is_variable_name(var) {
+                return Err(ManifestError::option(format!(
+                    "-s '{spec}': '{var}' is not a valid variable name"
+                )));
+            }
+            check_dotted(path)
+                .map_err(|m| ManifestError::option(format!("-s '{spec}': path {m}")))?;
+            if manifest.env.iter().any(|(name, _)| name == var) {
+                return Err(ManifestError::option(format!(
+                    "-s '{spec}': '{var}' is already set in [env]"
+                )));
+            }
+            let entry = crate::manifest::SecretEntry {
+                var: var.to_string(),
+                path: path.to_string(),
+                key: None,
+                sops: None,
+                required: true,
+                default: None,
+                delivery: Delivery::Env,
+                providers: None,
+            };
+            match secrets.iter_mut().find(|e| e.var == var) {
+                Some(existing) => *existing = entry,
+                None => secrets.push(entry),
+            }
+        }
+        let mut pass = manifest.pass;
+        for pattern in &options.pass {
+            pass.push(
+                PassPattern::parse(pattern)
+                    .map_err(|m| ManifestError::option(format!("--pass: {m}")))?,
+            );
+        }
+        let overrides = parse_overrides(options.set)?;
+        let entries = secrets
+            .into_iter()
+            .map(|entry| Entry {
+                request: SecretRequest {
+                    name: entry.path,
+                    scope: options.scope.clone(),
+                    required: entry.required,
+                    default: entry.default.map(SecretValue::from_string),
+                    metadata: RequestMetadata {
+                        path: entry.sops,
+                        key_path: entry.key,
+                        providers: entry.providers,
+                        structured: entry.delivery == Delivery::Json,
+                    },
+                },
+                var: entry.var,
+                delivery: entry.delivery,
+            })
+            .collect();
+        Ok(Plan {
+            manifest_file: manifest.file,
+            pass,
+            env: manifest.env,
+            entries,
+            command: manifest.command,
+            settings: ResolverSettings {
+                order: manifest.order,
+                overrides,
+                env: EnvSettings {
+                    prefix: manifest.env_prefix,
+                },
+                keyring: manifest.keyring,
+                sops: manifest.sops,
+            },
+            secure_delete: manifest.secure_delete,
+        })
+    }
+}
+
+/// `--set PATH=VALUE` → (path, value). The error names the option, never the value.
+fn parse_overrides(set: Vec<OsString>) -> Result<Vec<(String, SecretValue)>, ManifestError> {
+    let mut overrides = Vec::with_capacity(set.len());
+    for (index, raw) in set.into_iter().enumerate() {
+        let bytes = SecretValue::from_bytes(raw.into_vec());
+        let position = bytes.as_bytes().iter().position(|&b| b == b'=');
+        let Some(equals) = position else {
+            return Err(ManifestError::option(format!(
+                "--set number {}: expected PATH=VALUE",
+                index + 1
+            )));
+        };
+        let path = std::str::from_utf8(&bytes.as_bytes()[..equals]).map_err(|_| {
+            ManifestError::option(format!("--set number {}: the path is not UTF-8", index + 1))
+        })?;
+        check_dotted(path)
+            .map_err(|m| ManifestError::option(format!("--set number {}: path {m}", index + 1)))?;
+        overrides.push((
+            path.to_string(),
+            SecretValue::copy_from(&bytes.as_bytes()[equals + 1..]),
+        ));
+    }
+    Ok(overrides)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_errors_never_show_the_value() {
+        let error = parse_overrides(vec!["nodelimiter-hunter2".into()]).unwrap_err();
+        assert!(!error.to_string().contains("hunter2"), "{error}");
+        let error = parse_overrides(vec!["a..b=hunter2".into()]).unwrap_err();
+        assert!(!error.to_string().contains("hunter2"), "{error}");
+    }
+
+    #[test]
+    fn set_splits_on_the_first_equals() {
+        let parsed = parse_overrides(vec!["db.url=a=b".into()]).unwrap();
+        assert_eq!(parsed[0].0, "db.url");
+        assert_eq!(parsed[0].1.as_bytes(), b"a=b");
+    }
+}

@@ -1,0 +1,59 @@
+//! Messages to stderr: `kstrun: error: ...`, `kstrun: warning: ...`.
+//!
+//! Coloured only when stderr is a terminal and `NO_COLOR` is unset. Nothing
+//! here ever receives a value: callers pass names, paths and reasons.
+
+use std::io::IsTerminal;
+
+/// Where and how messages are printed.
+#[derive(Debug, Clone, Copy)]
+pub struct Reporter {
+    quiet: bool,
+    verbose: bool,
+    colour: bool,
+}
+
+impl Reporter {
+    /// A reporter honouring `-q`, `-v`, the terminal and `NO_COLOR`.
+    pub fn new(quiet: bool, verbose: bool) -> Reporter {
+        let colour = std::io::stderr().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        Reporter {
+            quiet,
+            verbose,
+            colour,
+        }
+    }
+
+    /// Whether `-v` was given.
+    pub fn verbose(&self) -> bool {
+        self.verbose
+    }
+
+    /// `kstrun: error: ...`, always printed.
+    pub fn error(&self, message: &str) {
+        self.print("error", "31", message);
+    }
+
+    /// `kstrun: warning: ...`, unless `-q`.
+    pub fn warning(&self, message: &str) {
+        if !self.quiet {
+            self.print("warning", "33", message);
+        }
+    }
+
+    /// `kstrun: ...`, only with `-v`.
+    pub fn info(&self, message: &str) {
+        if self.verbose {
+            eprintln!("kstrun: {message}");
+        }
+    }
+
+    fn print(&self, label: &str, colour: &str, message: &str) {
+        if self.colour {
+            eprintln!("kstrun: \x1b[1;{colour}m{label}\x1b[0m: {message}");
+        } else {
+            eprintln!("kstrun: {label}: {message}");
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! Resolving a plan's entries: every entry is tried, every failure kept.
+//!
+//! `run` and `export` need all-or-nothing (one error listing every missing or
+//! failing secret); `check` needs the outcome of each entry. Both start here.
+
+use crate::error::{EntryFailure, Error};
+use crate::plan::Entry;
+use crate::report::Reporter;
+use crate::secrets::{SecretError, SecretRecord, SecretResolver};
+
+/// The outcome of one entry.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The entry.
+    pub entry: Entry,
+    /// Its record, `None` for an optional secret nobody has, or the failure.
+    pub result: Result<Option<SecretRecord>, SecretError>,
+}
+
+/// Resolves every entry, in order, keeping every failure.
+pub fn resolve_entries(resolver: &mut SecretResolver, entries: Vec<Entry>) -> Vec<Outcome> {
+    entries
+        .into_iter()
+        .map(|entry| {
+            let result = resolver.resolve(&entry.request);
+            Outcome { entry, result }
+        })
+        .collect()
+}
+
+/// The resolved records, or one error listing every failure. Unset optional entries are dropped.
+pub fn require_all(
+    outcomes: Vec<Outcome>,
+    report: &Reporter,
+) -> Result<Vec<(Entry, SecretRecord)>, Error> {
+    let mut records = Vec::with_capacity(outcomes.len());
+    let mut failures = Vec::new();
+    for Outcome { entry, result } in outcomes {
+        match result {
+            Ok(Some(record)) => {
+                report.info(
+                    format!("{} ← {} {}", entry.var, record.source, record.location()).trim_end(),
+                );
+                records.push((entry, record));
+            }
+            Ok(None) => report.info(&format!(
+                "{} unset (optional; no provider has {})",
+                entry.var, entry.request.name
+            )),
+            Err(error) => failures.push(EntryFailure {
+                var: entry.var,
+                error,
+            }),
+        }
+    }
+    if failures.is_empty() {
+        Ok(records)
+    } else {
+        Err(Error::Secrets(failures))
+    }
+}

@@ -1,0 +1,383 @@
+//! A catalogue of bad input: each case exits 125 with a clear message naming
+//! the file, line or variable, never panics, never starts the child and never
+//! prints a value.
+
+mod common;
+
+use common::{assert_failed_125, assert_no_leak, Sandbox};
+use std::os::unix::fs::PermissionsExt;
+
+/// A value planted in every case so the leak check has something to look for.
+const PLANTED: &str = "planted-secret-4711";
+
+struct Case {
+    name: &'static str,
+    manifest: Option<&'static str>,
+    args: &'static [&'static str],
+    env: &'static [(&'static str, &'static str)],
+    expect: &'static [&'static str],
+}
+
+const fn case(name: &'static str, manifest: &'static str, expect: &'static [&'static str]) -> Case {
+    Case {
+        name,
+        manifest: Some(manifest),
+        args: &[],
+        env: &[],
+        expect,
+    }
+}
+
+const CASES: &[Case] = &[
+    case("toml syntax error", "pass = [\"PATH\"\n", &["kstrun.toml:"]),
+    case(
+        "unterminated string",
+        "[env]\nA = \"open\n",
+        &["kstrun.toml:2:"],
+    ),
+    case(
+        "unknown root key",
+        "pas = [\"PATH\"]\n",
+        &["kstrun.toml:1:1", "unknown field `pas`"],
+    ),
+    case(
+        "unknown provider key",
+        "[providers.sops]\npth = \"x\"\n",
+        &["kstrun.toml:2:1", "unknown field `pth`"],
+    ),
+    case(
+        "unknown secret key",
+        "[secrets]\nA = { path = \"a\", requird = false }\n",
+        &["kstrun.toml:2:", "requird"],
+    ),
+    case(
+        "invalid variable name",
+        "[secrets]\n\"A-B\" = \"a.b\"\n",
+        &["kstrun.toml:2:1", "A-B", "not a valid variable name"],
+    ),
+    case(
+        "variable starting with a digit",
+        "[env]\n\"9A\" = \"x\"\n",
+        &["kstrun.toml:2:1", "9A"],
+    ),
+    case(
+        "duplicate variable",
+        "[env]\nA = \"x\"\n[secrets]\nA = \"a.b\"\n",
+        &["kstrun.toml:4:1", "'A' is defined twice"],
+    ),
+    case(
+        "empty path",
+        "[secrets]\nA = \"\"\n",
+        &["kstrun.toml:2:", "secret A: path is empty"],
+    ),
+    case(
+        "empty path segment",
+        "[secrets]\nA = \"a..b\"\n",
+        &["kstrun.toml:2:", "empty segment"],
+    ),
+    case(
+        "table without path",
+        "[secrets]\nA = { required = false }\n",
+        &["kstrun.toml:2:", "missing 'path'"],
+    ),
+    case(
+        "bad glob in the middle",
+        "pass = [\"LC_*_X\"]\n",
+        &["kstrun.toml:1:", "only allowed at the end"],
+    ),
+    case(
+        "bare star glob",
+        "pass = [\"*\"]\n",
+        &["kstrun.toml:1:", "whole environment"],
+    ),
+    case(
+        "unknown provider in order",
+        "[providers]\norder = [\"vault\"]\n",
+        &["kstrun.toml:2:", "unknown provider 'vault'"],
+    ),
+    case(
+        "provider twice in order",
+        "[providers]\norder = [\"env\", \"env\"]\n",
+        &["kstrun.toml:2:", "listed twice"],
+    ),
+    case(
+        "unknown entry provider",
+        "[secrets]\nA = { path = \"a\", providers = [\"default\"] }\n",
+        &["kstrun.toml:2:", "unknown provider 'default'"],
+    ),
+    case(
+        "unknown delivery",
+        "[secrets]\nA = { path = \"a\", as = \"yaml\" }\n",
+        &["kstrun.toml:2:", "unknown 'as' value 'yaml'"],
+    ),
+    case(
+        "pass is not a list",
+        "pass = \"PATH\"\n",
+        &["kstrun.toml:1:8", "invalid type"],
+    ),
+    case(
+        "required is not a bool",
+        "[secrets]\nA = { path = \"a\", required = \"yes\" }\n",
+        &["kstrun.toml:2:", "invalid type"],
+    ),
+    case(
+        "secret is a number",
+        "[secrets]\nA = 42\n",
+        &["kstrun.toml:2:", "dotted secret path or a table"],
+    ),
+    case(
+        "timeout is negative",
+        "[providers.keyring]\ntimeout_ms = -1\n",
+        &["kstrun.toml:2:", "timeout_ms"],
+    ),
+    case(
+        "unknown sops backend",
+        "[providers.sops]\nbackend = \"kms\"\n",
+        &["kstrun.toml:2:", "unknown sops backend 'kms'"],
+    ),
+    case(
+        "unknown sops format",
+        "[providers.sops]\nformat = \"xml\"\n",
+        &["kstrun.toml:2:", "unknown sops format 'xml'"],
+    ),
+    case(
+        "unknown keyring backend",
+        "[providers.keyring]\nbackend = \"wallet\"\n",
+        &["kstrun.toml:2:", "wallet"],
+    ),
+    case(
+        "unknown shred method",
+        "[secure_delete]\nmethod = \"burn\"\n",
+        &["kstrun.toml:2:", "burn"],
+    ),
+    case(
+        "unbalanced command quote",
+        "command = \"sh -c 'oops\"\n",
+        &["kstrun.toml:1:", "command"],
+    ),
+    case(
+        "empty key segments",
+        "[secrets]\nA = { path = \"a\", key = [\"\"] }\n",
+        &["kstrun.toml:2:", "key segments"],
+    ),
+    case(
+        "nested scopes",
+        "[scopes.a.scopes.b]\n",
+        &["kstrun.toml:1:", "may not contain scopes"],
+    ),
+    case(
+        "default of the wrong type",
+        "[secrets]\nA = { path = \"a\", default = [1] }\n",
+        &["kstrun.toml:2:", "string, number or boolean"],
+    ),
+    case("invalid UTF-8 is refused", "", &[]),
+    Case {
+        name: "unknown scope",
+        manifest: Some("[scopes.prod]\n"),
+        args: &["--scope", "dev"],
+        env: &[],
+        expect: &["unknown scope 'dev'"],
+    },
+    Case {
+        name: "bad --set syntax",
+        manifest: Some(""),
+        args: &["--set", "planted-secret-4711"],
+        env: &[],
+        expect: &["--set number 1: expected PATH=VALUE"],
+    },
+    Case {
+        name: "bad --set path",
+        manifest: Some(""),
+        args: &["--set", "a..b=planted-secret-4711"],
+        env: &[],
+        expect: &["--set number 1", "empty segment"],
+    },
+    Case {
+        name: "bad -s syntax",
+        manifest: Some(""),
+        args: &["-s", "NOEQUALS"],
+        env: &[],
+        expect: &["-s 'NOEQUALS': expected VAR=PATH"],
+    },
+    Case {
+        name: "bad -s variable",
+        manifest: Some(""),
+        args: &["-s", "1X=a.b"],
+        env: &[],
+        expect: &["'1X' is not a valid variable name"],
+    },
+    Case {
+        name: "bad -s path",
+        manifest: Some(""),
+        args: &["-s", "X=a."],
+        env: &[],
+        expect: &["empty segment"],
+    },
+    Case {
+        name: "bad --pass",
+        manifest: Some(""),
+        args: &["--pass", "A*B"],
+        env: &[],
+        expect: &["--pass", "only allowed at the end"],
+    },
+    Case {
+        name: "no manifest and no -s",
+        manifest: None,
+        args: &[],
+        env: &[],
+        expect: &["kstrun.toml", "no manifest here"],
+    },
+    Case {
+        name: "missing -m manifest",
+        manifest: None,
+        args: &["-m", "nope.toml"],
+        env: &[],
+        expect: &["nope.toml", "cannot read manifest"],
+    },
+    Case {
+        name: "missing KSTRUN_MANIFEST",
+        manifest: None,
+        args: &[],
+        env: &[("KSTRUN_MANIFEST", "gone.toml")],
+        expect: &["gone.toml", "cannot read manifest"],
+    },
+    Case {
+        name: "manifest is a directory",
+        manifest: None,
+        args: &["-m", "."],
+        env: &[],
+        expect: &["it is a directory"],
+    },
+    Case {
+        name: "value with a NUL byte",
+        manifest: Some(
+            "[secrets]\nNUL = { path = \"n.v\", default = \"a\\u0000planted-secret-4711\" }\n",
+        ),
+        args: &[],
+        env: &[],
+        expect: &["NUL", "n.v", "NUL byte"],
+    },
+    Case {
+        name: "[env] value with a NUL byte",
+        manifest: Some("[env]\nE = \"a\\u0000b\"\n"),
+        args: &[],
+        env: &[],
+        expect: &["[env] E", "NUL byte"],
+    },
+    Case {
+        name: "unknown option",
+        manifest: Some(""),
+        args: &["--bogus"],
+        env: &[],
+        expect: &["--bogus"],
+    },
+    Case {
+        name: "no command",
+        manifest: Some(""),
+        args: &["--no-command-marker"],
+        env: &[],
+        expect: &[],
+    },
+    Case {
+        name: "bad kstlib config yaml",
+        manifest: Some("config = \"k.yml\"\n"),
+        args: &[],
+        env: &[],
+        expect: &["k.yml:2:", "invalid kstlib config"],
+    },
+    Case {
+        name: "missing kstlib config",
+        manifest: Some("config = \"absent.yml\"\n"),
+        args: &[],
+        env: &[],
+        expect: &["absent.yml", "cannot read kstlib config"],
+    },
+    Case {
+        name: "kstlib config wrong type",
+        manifest: Some("config = \"t.yml\"\n"),
+        args: &[],
+        env: &[],
+        expect: &["t.yml:3:", "invalid type"],
+    },
+];
+
+#[test]
+fn every_bad_input_fails_cleanly_with_125_and_no_child() {
+    let mut tried = 0;
+    for case in CASES {
+        let sandbox = Sandbox::new();
+        if let Some(manifest) = case.manifest {
+            sandbox.manifest(manifest);
+        }
+        if case.name == "invalid UTF-8 is refused" {
+            sandbox.write("kstrun.toml", b"[env]\nA = \"\xff\"\n");
+        }
+        sandbox.write("k.yml", b"secrets:\n  sops: [unclosed\n");
+        sandbox.write(
+            "t.yml",
+            b"secrets:\n  secure_delete:\n    passes: planted-secret-4711\n",
+        );
+        let mut command = sandbox.kstrun();
+        for (k, v) in case.env {
+            command.env(k, v);
+        }
+        command.env("KSTLIB_UNRELATED", PLANTED);
+        let args: Vec<&str> = case
+            .args
+            .iter()
+            .copied()
+            .filter(|a| *a != "--no-command-marker")
+            .collect();
+        command.args(&args);
+        if !case.args.contains(&"--no-command-marker") {
+            command.arg("--").args(sandbox.marker_child());
+        }
+        let output = command.output().unwrap();
+        let mut expect = case.expect.to_vec();
+        if case.name == "no command" {
+            expect.push("no command");
+        }
+        if case.name == "invalid UTF-8 is refused" {
+            expect.extend(["kstrun.toml:2:", "not valid UTF-8"]);
+        }
+        assert_failed_125(&output, &expect);
+        assert_no_leak(&output, &[PLANTED]);
+        sandbox.assert_child_not_started();
+        tried += 1;
+        eprintln!("ok: {}", case.name);
+    }
+    assert!(tried >= 25, "only {tried} bad inputs tried");
+    println!("bad inputs tried: {tried}, panics: 0, children started: 0, values printed: 0");
+}
+
+#[test]
+fn an_unreadable_manifest_is_reported() {
+    if nix_is_root() {
+        eprintln!("skipping the permission part: root reads any file");
+    }
+    let sandbox = Sandbox::new();
+    let file = sandbox.write("kstrun.toml", b"[secrets]\nA = \"a.b\"\n");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let output = sandbox
+        .kstrun()
+        .env("A_B", "v")
+        .arg("--")
+        .args(sandbox.marker_child())
+        .output()
+        .unwrap();
+    if nix_is_root() {
+        assert!(output.status.success());
+    } else {
+        assert_failed_125(&output, &["kstrun.toml", "Permission denied"]);
+        sandbox.assert_child_not_started();
+    }
+}
+
+fn nix_is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .map(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}

@@ -1,0 +1,108 @@
+//! `kstrun check`: where each secret comes from, never a value.
+
+mod common;
+
+use common::{assert_no_leak, Sandbox};
+
+const MANIFEST: &str =
+    "[secrets]\nDB = \"database.url\"\nOPT = { path = \"o.p\", required = false }\n\
+                        DEF = { path = \"log.token\", default = \"default-value-77\" }\n";
+
+#[test]
+fn all_resolved_is_exit_0_and_shows_sources_without_values() {
+    let sandbox = Sandbox::new();
+    sandbox.manifest(MANIFEST);
+    let output = sandbox
+        .kstrun()
+        .env("KSTLIB_DATABASE_URL", "env-value-42")
+        .arg("check")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("DB")
+            && stdout.contains("database.url")
+            && stdout.contains("env_name=KSTLIB_DATABASE_URL"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("DEF") && stdout.contains("default"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("OPT") && stdout.contains("unset"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("providers:") && stdout.contains("env"),
+        "{stdout}"
+    );
+    assert_no_leak(&output, &["env-value-42", "default-value-77"]);
+}
+
+#[test]
+fn a_missing_required_secret_is_exit_1() {
+    let sandbox = Sandbox::new();
+    sandbox.manifest(MANIFEST);
+    let output = sandbox.kstrun().arg("check").output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("missing") && stdout.contains("KSTLIB_DATABASE_URL"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn an_invalid_manifest_is_exit_125() {
+    let sandbox = Sandbox::new();
+    sandbox.manifest("[secrets]\nA = \"\"\n");
+    let output = sandbox.kstrun().arg("check").output().unwrap();
+    common::assert_failed_125(&output, &["kstrun.toml:2:"]);
+}
+
+#[test]
+fn json_output_describes_every_variable_and_provider() {
+    let sandbox = Sandbox::new();
+    sandbox.manifest(MANIFEST);
+    let output = sandbox
+        .kstrun()
+        .env("DATABASE_URL", "env-value-42")
+        .args(["check", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert_no_leak(&output, &["env-value-42", "default-value-77"]);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["ok"], true);
+    let secrets = report["secrets"].as_array().unwrap();
+    assert_eq!(secrets.len(), 3);
+    assert_eq!(secrets[0]["variable"], "DB");
+    assert_eq!(secrets[0]["provider"], "env");
+    assert_eq!(secrets[0]["where"]["env_name"], "DATABASE_URL");
+    assert_eq!(secrets[1]["status"], "unset");
+    assert_eq!(secrets[2]["provider"], "default");
+    let providers: Vec<&str> = report["providers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(providers, ["override", "env", "keyring", "sops"]);
+}
+
+#[test]
+fn the_commented_example_manifest_is_valid() {
+    let sandbox = Sandbox::new();
+    let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/kstrun.toml.example")).unwrap();
+    sandbox.manifest(&example);
+    for scope in [None, Some("production")] {
+        let mut command = sandbox.kstrun();
+        if let Some(scope) = scope {
+            command.args(["--scope", scope]);
+        }
+        let output = command.args(["check", "--json"]).output().unwrap();
+        assert_eq!(output.status.code(), Some(1), "loads, but secrets are missing here: {output:?}");
+    }
+}

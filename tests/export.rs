@@ -1,0 +1,166 @@
+//! `kstrun export`: every format restores every byte of every value.
+
+mod common;
+
+use common::{tool_available, Sandbox};
+use std::process::{Command, Stdio};
+
+/// Values chosen to break naive quoting.
+const VALUES: &[(&str, &str)] = &[
+    ("PLAIN", "postgres://user@host:5432/db"),
+    ("SPACES", "  a  b  "),
+    ("NEWLINES", "one\ntwo\n\nthree\n"),
+    ("SINGLE", "it's 'quoted'"),
+    ("DOUBLE", "say \"hi\""),
+    ("BACKSLASH", "a\\b\\\\c\\n\\'"),
+    ("DOLLAR", "$HOME ${HOME} $(id) `id`"),
+    ("HASH", "value # not a comment"),
+    ("EQUALS", "=a=b="),
+    ("UTF8", "pâté 🍞"),
+    ("EMPTY", ""),
+    ("CONTROL", "tab\there\rcr\x01"),
+];
+
+fn sandbox_with_values() -> Sandbox {
+    let sandbox = Sandbox::new();
+    let mut manifest = String::from("[secrets]\n");
+    for (name, _) in VALUES {
+        manifest.push_str(&format!("{name} = \"v.{}\"\n", name.to_lowercase()));
+    }
+    sandbox.manifest(&manifest);
+    sandbox
+}
+
+fn export(sandbox: &Sandbox, format: &str) -> Vec<u8> {
+    let mut command = sandbox.kstrun();
+    for (name, value) in VALUES {
+        command.env(format!("V_{name}"), value);
+    }
+    let output = command
+        .args(["export", "--format", format])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(
+        output.stderr.is_empty(),
+        "no terminal, no warning: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
+fn run_with_stdin(mut command: Command, stdin: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    output.stdout
+}
+
+#[test]
+fn shell_output_evaluated_by_sh_restores_every_byte() {
+    let sandbox = sandbox_with_values();
+    let script = export(&sandbox, "shell");
+    for (name, value) in VALUES {
+        let mut sh = Command::new("sh");
+        sh.arg("-c")
+            .arg(format!("eval \"$(cat)\"; printf '%s' \"${name}\""));
+        assert_eq!(run_with_stdin(sh, &script), value.as_bytes(), "{name}");
+    }
+}
+
+#[test]
+fn dotenv_output_loads_back_with_python_dotenv() {
+    if !tool_available("python3", &["-c", "import dotenv"]) {
+        return;
+    }
+    let sandbox = sandbox_with_values();
+    let text = export(&sandbox, "dotenv");
+    let mut python = Command::new("python3");
+    python.args([
+        "-c",
+        "import io, json, sys; from dotenv import dotenv_values; \
+         print(json.dumps(dotenv_values(stream=io.StringIO(sys.stdin.read()), interpolate=False)))",
+    ]);
+    let loaded: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&run_with_stdin(python, &text)).unwrap();
+    for (name, value) in VALUES {
+        assert_eq!(
+            loaded.get(*name).and_then(|v| v.as_str()),
+            Some(*value),
+            "{name}: {}",
+            String::from_utf8_lossy(&text)
+        );
+    }
+    assert_eq!(loaded.len(), VALUES.len());
+}
+
+#[test]
+fn plain_dotenv_values_are_written_bare_for_docker() {
+    let sandbox = sandbox_with_values();
+    let text = String::from_utf8(export(&sandbox, "dotenv")).unwrap();
+    assert!(
+        text.contains("PLAIN=postgres://user@host:5432/db\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn json_output_holds_the_exact_values() {
+    let sandbox = sandbox_with_values();
+    let loaded: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&export(&sandbox, "json")).unwrap();
+    for (name, value) in VALUES {
+        assert_eq!(loaded[*name], *value, "{name}");
+    }
+}
+
+#[test]
+fn export_includes_pass_and_env_and_fails_like_run() {
+    let sandbox = Sandbox::new();
+    sandbox.manifest(
+        "pass = [\"KEEP_*\"]\n[env]\nPLAIN = \"p\"\n[secrets]\nMISSING = \"not.there\"\n",
+    );
+    let output = sandbox
+        .kstrun()
+        .env("KEEP_ME", "k")
+        .args(["export", "--format", "shell"])
+        .output()
+        .unwrap();
+    common::assert_failed_125(&output, &["MISSING", "not.there"]);
+    assert!(output.stdout.is_empty());
+    let output = sandbox
+        .kstrun()
+        .env("KEEP_ME", "k")
+        .env("NOT_THERE", "s")
+        .args(["export", "--format", "dotenv"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "KEEP_ME=k\nPLAIN=p\nMISSING=s\n"
+    );
+}
+
+#[test]
+fn file_secrets_are_left_out_with_a_warning() {
+    let sandbox = Sandbox::new();
+    sandbox.manifest("[secrets]\nTLS = { path = \"tls.key\", as = \"file\" }\nA = \"a.b\"\n");
+    let output = sandbox
+        .kstrun()
+        .env("TLS_KEY", "file-secret-value")
+        .env("A_B", "x")
+        .args(["export"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(output.stdout, b"A=x\n");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("TLS is delivered as a file"), "{stderr}");
+    common::assert_no_leak(&output, &["file-secret-value"]);
+}

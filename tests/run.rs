@@ -1,0 +1,383 @@
+//! The main job: exit statuses, the exact child environment, the cascade order.
+
+mod common;
+
+use common::{assert_failed_125, assert_no_leak, env0_entries, Sandbox};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::ExitStatusExt;
+
+#[test]
+fn every_exit_status_passes_through() {
+    let sandbox = Sandbox::new();
+    for status in 0..=255 {
+        let output = sandbox
+            .kstrun()
+            .args(["-s", "X=x.y", "--set", "x.y=v", "--", "sh", "-c"])
+            .arg(format!("exit {status}"))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(status), "status {status}");
+    }
+}
+
+#[test]
+fn a_child_killed_by_a_signal_is_seen_killed_by_that_signal() {
+    let sandbox = Sandbox::new();
+    for signal in [
+        libc_signal::SIGTERM,
+        libc_signal::SIGKILL,
+        libc_signal::SIGSEGV,
+    ] {
+        let output = sandbox
+            .kstrun()
+            .args(["-s", "X=x.y", "--set", "x.y=v", "--", "sh", "-c"])
+            .arg(format!("kill -{signal} $$"))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.signal(), Some(signal), "{:?}", output.status);
+    }
+}
+
+/// Signal numbers as Linux defines them (kept local: no libc dependency for tests).
+mod libc_signal {
+    pub const SIGKILL: i32 = 9;
+    pub const SIGSEGV: i32 = 11;
+    pub const SIGTERM: i32 = 15;
+}
+
+#[test]
+fn not_executable_is_126_and_missing_is_127() {
+    let sandbox = Sandbox::new();
+    sandbox.manifest("");
+    let script = sandbox.write("not-exec.sh", b"#!/bin/sh\ntouch started\n");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let output = sandbox.kstrun().arg("--").arg(&script).output().unwrap();
+    assert_eq!(output.status.code(), Some(126), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot execute"));
+
+    let output = sandbox
+        .kstrun()
+        .arg("--")
+        .arg(sandbox.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(126), "a directory: {output:?}");
+
+    let output = sandbox
+        .kstrun()
+        .args(["--", "no-such-command-kstrun"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(127));
+    assert!(String::from_utf8_lossy(&output.stderr)
+        .contains("command not found: 'no-such-command-kstrun'"));
+
+    let output = sandbox.kstrun().args(["--", "./missing"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(127));
+    assert!(!sandbox.path().join("started").exists());
+}
+
+const AWKWARD: &[(&str, &str)] = &[
+    ("SPACES", "a value with  spaces "),
+    ("NEWLINES", "line one\nline two\n"),
+    ("EQUALS", "a=b==c="),
+    ("QUOTES", "it's \"quoted\" `and` $dollars \\ back"),
+    ("UTF8", "pâté 🍞 日本"),
+    ("EMPTY", ""),
+];
+
+#[test]
+fn the_child_sees_exactly_the_declared_environment() {
+    let sandbox = Sandbox::new();
+    let mut manifest =
+        String::from("pass = [\"PATH\", \"LC_*\"]\n[env]\nPLAIN = \"plain value\"\n[secrets]\n");
+    for (name, _) in AWKWARD {
+        manifest.push_str(&format!("{name} = \"s.{}\"\n", name.to_lowercase()));
+    }
+    sandbox.manifest(&manifest);
+    let mut command = sandbox.kstrun();
+    for (name, value) in AWKWARD {
+        command.env(format!("KSTLIB_S_{name}"), value);
+    }
+    let path = std::env::var("PATH").unwrap();
+    let output = command
+        .env("LC_ALL", "C.UTF-8")
+        .env("LC_TIME", "C")
+        .env("LANG", "C")
+        .env("SOPS_AGE_KEY", "AGE-SECRET-KEY-LEAK")
+        .env("SOPS_AGE_KEY_FILE", "/leak/keys.txt")
+        .env("SOPS_AGE_KEY_CMD", "leak")
+        .env("UNRELATED", "leak")
+        .args(["--", "env", "-0"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let mut expected: Vec<Vec<u8>> = vec![
+        format!("PATH={path}").into_bytes(),
+        b"LC_ALL=C.UTF-8".to_vec(),
+        b"LC_TIME=C".to_vec(),
+    ];
+    expected.push(b"PLAIN=plain value".to_vec());
+    for (name, value) in AWKWARD {
+        expected.push(format!("{name}={value}").into_bytes());
+    }
+    let mut seen = env0_entries(&output.stdout);
+    // The parent's order of pass variables is the runner's; compare the pass part as a set.
+    seen[..3].sort();
+    expected[..3].sort();
+    assert_eq!(seen, expected);
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn nothing_from_the_parent_leaks_without_pass() {
+    let sandbox = Sandbox::new();
+    sandbox.manifest("[secrets]\nONLY = \"only.one\"\n");
+    let output = sandbox
+        .kstrun()
+        .env("KSTLIB_ONLY_ONE", "x")
+        .env("SOPS_AGE_KEY", "AGE-SECRET-KEY-LEAK")
+        .args(["--", "env", "-0"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(env0_entries(&output.stdout), vec![b"ONLY=x".to_vec()]);
+}
+
+#[test]
+fn the_program_is_found_on_the_childs_path() {
+    let sandbox = Sandbox::new();
+    let bin = sandbox.path().join("child-bin");
+    let tool = sandbox.write(
+        "child-bin/only-here",
+        b"#!/bin/sh\necho found-on-child-path\n",
+    );
+    std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+    sandbox.manifest(&format!(
+        "[env]\nPATH = \"{}:/usr/bin:/bin\"\n",
+        bin.display()
+    ));
+    let output = sandbox.kstrun().args(["--", "only-here"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_eq!(output.stdout, b"found-on-child-path\n");
+}
+
+#[test]
+fn the_manifest_command_runs_when_none_is_given() {
+    let sandbox = Sandbox::new();
+    sandbox.manifest("command = \"sh -c 'printf \\\"%s\\\" \\\"$GREETING\\\"'\"\n[env]\nGREETING = \"hello world\"\n");
+    let output = sandbox.kstrun().output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_eq!(output.stdout, b"hello world");
+}
+
+#[test]
+fn arguments_reach_the_child_untouched() {
+    let sandbox = Sandbox::new();
+    sandbox.manifest("");
+    let args = ["a b", "", "--set", "x=y", "$HOME", "'\"", "-v"];
+    let output = sandbox
+        .kstrun()
+        .args(["--", "printf", "[%s]"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "[a b][][--set][x=y][$HOME]['\"][-v]"
+    );
+}
+
+fn resolved(sandbox: &Sandbox, extra: &[&str], env: &[(&str, &str)]) -> String {
+    let mut command = sandbox.kstrun();
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let output = command
+        .args(extra)
+        .args(["--", "printenv", "X"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .trim_end()
+        .to_string()
+}
+
+#[test]
+fn cascade_set_beats_env_beats_default() {
+    let sandbox = Sandbox::new();
+    sandbox.manifest("[secrets]\nX = { path = \"a.b\", default = \"from-default\" }\n");
+    assert_eq!(resolved(&sandbox, &[], &[]), "from-default");
+    assert_eq!(resolved(&sandbox, &[], &[("A_B", "from-env")]), "from-env");
+    assert_eq!(
+        resolved(&sandbox, &["--set", "a.b=from-set"], &[("A_B", "from-env")]),
+        "from-set"
+    );
+}
+
+#[test]
+fn cascade_prefixed_and_scoped_names_come_first() {
+    let sandbox = Sandbox::new();
+    sandbox.manifest("[secrets]\nX = \"a.b\"\n[scopes.prod]\n");
+    let env = [
+        ("A_B", "plain"),
+        ("KSTLIB_A_B", "prefixed"),
+        ("KSTLIB_PROD_A_B", "scoped"),
+    ];
+    assert_eq!(resolved(&sandbox, &[], &env[..1]), "plain");
+    assert_eq!(resolved(&sandbox, &[], &env[..2]), "prefixed");
+    assert_eq!(
+        resolved(&sandbox, &[], &env),
+        "prefixed",
+        "no scope: scoped name not tried"
+    );
+    assert_eq!(resolved(&sandbox, &["--scope", "prod"], &env), "scoped");
+    let mut scoped_by_env = env.to_vec();
+    scoped_by_env.push(("KSTRUN_SCOPE", "prod"));
+    assert_eq!(resolved(&sandbox, &[], &scoped_by_env), "scoped");
+}
+
+#[test]
+fn cascade_custom_prefix() {
+    let sandbox = Sandbox::new();
+    sandbox.manifest("[providers.env]\nprefix = \"APP_\"\n[secrets]\nX = \"a.b\"\n");
+    assert_eq!(
+        resolved(
+            &sandbox,
+            &[],
+            &[("KSTLIB_A_B", "kstlib"), ("APP_A_B", "app")]
+        ),
+        "app"
+    );
+}
+
+#[test]
+fn an_entry_restricted_to_other_providers_ignores_env() {
+    let sandbox = Sandbox::new();
+    sandbox.manifest(
+        "[secrets]\nX = { path = \"a.b\", providers = [\"keyring\"], default = \"dflt\" }\n",
+    );
+    assert_eq!(resolved(&sandbox, &[], &[("A_B", "from-env")]), "dflt");
+    assert_eq!(
+        resolved(&sandbox, &["--set", "a.b=set"], &[("A_B", "from-env")]),
+        "set",
+        "overrides always apply"
+    );
+}
+
+#[test]
+fn an_order_without_env_never_reads_the_environment() {
+    let sandbox = Sandbox::new();
+    sandbox.manifest("[providers]\norder = [\"keyring\"]\n[secrets]\nX = { path = \"a.b\", default = \"dflt\" }\n");
+    assert_eq!(resolved(&sandbox, &[], &[("A_B", "from-env")]), "dflt");
+}
+
+#[test]
+fn a_scope_overlays_settings_and_entries() {
+    let sandbox = Sandbox::new();
+    sandbox.manifest(
+        "[providers.env]\nprefix = \"DEV_\"\n[secrets]\nX = \"a.b\"\n\
+         [scopes.prod.providers.env]\nprefix = \"PROD_\"\n[scopes.prod.secrets]\nX = \"c.d\"\n",
+    );
+    let env = [
+        ("DEV_A_B", "dev"),
+        ("PROD_C_D", "prod"),
+        ("PROD_A_B", "wrong"),
+    ];
+    assert_eq!(resolved(&sandbox, &[], &env), "dev");
+    assert_eq!(resolved(&sandbox, &["--scope", "prod"], &env), "prod");
+    let output = sandbox
+        .kstrun()
+        .args(["--scope", "staging", "--", "true"])
+        .output()
+        .unwrap();
+    assert_failed_125(&output, &["unknown scope 'staging'", "prod"]);
+}
+
+#[test]
+fn optional_secrets_are_left_unset_and_all_missing_are_listed() {
+    let sandbox = Sandbox::new();
+    sandbox.manifest(
+        "[secrets]\nOPT = { path = \"o.p\", required = false }\nONE = \"m.one\"\nTWO = \"m.two\"\nOK = \"k.ok\"\n",
+    );
+    let output = sandbox
+        .kstrun()
+        .env("K_OK", "fine")
+        .arg("--")
+        .args(sandbox.marker_child())
+        .output()
+        .unwrap();
+    assert_failed_125(
+        &output,
+        &[
+            "2 secrets could not be resolved",
+            "ONE",
+            "m.one",
+            "TWO",
+            "m.two",
+        ],
+    );
+    sandbox.assert_child_not_started();
+
+    let output = sandbox
+        .kstrun()
+        .env("M_ONE", "1")
+        .env("M_TWO", "2")
+        .env("K_OK", "fine")
+        .args(["--", "env", "-0"])
+        .output()
+        .unwrap();
+    let names: Vec<String> = env0_entries(&output.stdout)
+        .iter()
+        .map(|e| {
+            String::from_utf8_lossy(e)
+                .split('=')
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(names, ["ONE", "TWO", "OK"]);
+}
+
+#[test]
+fn verbose_names_providers_but_never_values() {
+    let sandbox = Sandbox::new();
+    sandbox.manifest(
+        "[secrets]\nX = \"a.b\"\nY = { path = \"c.d\", default = \"default-secret-value\" }\n",
+    );
+    let output = sandbox
+        .kstrun()
+        .env("KSTLIB_A_B", "env-secret-value")
+        .args(["-v", "--", "true"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("X ← env env_name=KSTLIB_A_B") || stderr.contains("X ← env KSTLIB_A_B"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Y ← default"), "{stderr}");
+    assert_no_leak(&output, &["env-secret-value", "default-secret-value"]);
+}
+
+#[test]
+fn quiet_runs_print_nothing_of_their_own() {
+    let sandbox = Sandbox::new();
+    sandbox.manifest("[secrets]\nX = \"a.b\"\n");
+    let output = sandbox
+        .kstrun()
+        .env("A_B", "v")
+        .args(["-q", "--", "true"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert!(output.stdout.is_empty() && output.stderr.is_empty());
+}
