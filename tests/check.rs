@@ -95,7 +95,9 @@ fn json_output_describes_every_variable_and_provider() {
 #[test]
 fn the_commented_example_manifest_is_valid() {
     let sandbox = Sandbox::new();
-    let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/kstrun.toml.example")).unwrap();
+    let example =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/kstrun.toml.example"))
+            .unwrap();
     sandbox.manifest(&example);
     for scope in [None, Some("production")] {
         let mut command = sandbox.kstrun();
@@ -103,6 +105,10 @@ fn the_commented_example_manifest_is_valid() {
             command.args(["--scope", scope]);
         }
         let output = command.args(["check", "--json"]).output().unwrap();
-        assert_eq!(output.status.code(), Some(1), "loads, but secrets are missing here: {output:?}");
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "loads, but secrets are missing here: {output:?}"
+        );
     }
 }
