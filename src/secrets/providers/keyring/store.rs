@@ -62,9 +62,9 @@ pub(super) fn meaning(error: &Error) -> Meaning {
     Meaning::Failed(match error {
         Error::NoEntry => return Meaning::NoEntry,
         Error::NoStorageAccess(e) => {
-            format!("the keyring is locked or access was denied ({e})")
+            format!("the keyring is locked or access was denied: {e}")
         }
-        Error::PlatformFailure(e) => format!("the store failed ({e})"),
+        Error::PlatformFailure(e) => format!("the store failed: {e}"),
         // These two carry the undecodable secret bytes: name them, no more.
         Error::BadEncoding(_) => "the stored value is not valid UTF-8".to_string(),
         Error::BadDataFormat(_, _) => "the stored value is malformed".to_string(),
@@ -99,7 +99,7 @@ mod platform {
             // Creating the store fails only when there is no bus, no Secret
             // Service on it, or the bus refuses us: the store is not here.
             Err(Error::PlatformFailure(e)) => Err(OpenError::Unavailable(format!(
-                "no Secret Service reachable on the D-Bus session bus ({e})"
+                "no Secret Service reachable on the D-Bus session bus: {e}"
             ))),
             Err(other) => Err(OpenError::Failed(match meaning(&other) {
                 Meaning::Failed(why) => why,
@@ -114,12 +114,12 @@ mod platform {
     pub(super) fn open_keyutils() -> Result<Arc<CredentialStore>, OpenError> {
         let store: Arc<CredentialStore> = match linux_keyutils_keyring_store::Store::new() {
             Ok(store) => store,
-            Err(e) => return Err(OpenError::Unavailable(format!("kernel keyutils ({e})"))),
+            Err(e) => return Err(OpenError::Unavailable(format!("kernel keyutils: {e}"))),
         };
         match Entry::new_in_store(&store, "kstrun", "probe") {
             Ok(_) => Ok(store),
             Err(Error::NoStorageAccess(e)) | Err(Error::PlatformFailure(e)) => Err(
-                OpenError::Unavailable(format!("no kernel session keyring reachable ({e})")),
+                OpenError::Unavailable(format!("no kernel session keyring reachable: {e}")),
             ),
             Err(other) => Err(OpenError::Failed(match meaning(&other) {
                 Meaning::Failed(why) => why,
