@@ -1,26 +1,25 @@
 //! The keyring tier against a real Secret Service (gnome-keyring on a private
-//! D-Bus) and the real kernel key store, with Python's `keyring` and
-//! `secret-tool` as the other side of every interop check.
+//! D-Bus), with Python's `keyring` and `secret-tool` as the other side of
+//! every interop check.
 //!
 //! The Secret Service client reads the bus address from this process's
 //! environment, so every test here that touches it holds one lock while it
-//! sets the address. The keyutils test runs itself again under
-//! `keyctl session` to get a fresh session keyring.
+//! sets the address. The keyutils backend has its own file,
+//! `keyring_keyutils.rs`.
 
 mod common;
 
 use common::secret_service::{
-    env_lock, have_tool, python_with_keyring, skip_or_fail, with_bus_address, SecretServiceSession,
+    env_lock, have_tool, python_with_keyring, with_bus_address, SecretServiceSession,
     LOGIN_COLLECTION,
 };
-use kstrun::secrets::providers::{keyring, EnvProvider, EnvSettings, KeyringBackend};
+use kstrun::secrets::providers::{keyring, EnvProvider, EnvSettings};
 use kstrun::secrets::providers::{KeyringProvider, KeyringSettings};
 use kstrun::secrets::{
     Lookup, Provider, ProviderState, SecretError, SecretRequest, SecretResolver, SecretSource,
     SecretValue,
 };
 use std::collections::HashMap;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 const SLACK: Duration = Duration::from_millis(1500);
@@ -401,87 +400,4 @@ fn connections_of_this_process(session: &SecretServiceSession) -> usize {
             String::from_utf8_lossy(&pid.stdout).contains(&format!("uint32 {me}"))
         })
         .count()
-}
-
-/// The inner half of the keyutils test: runs only under `keyctl session`.
-#[test]
-fn keyutils_inner() {
-    if std::env::var_os("KSTRUN_KEYUTILS_INNER").is_none() {
-        return;
-    }
-    let s = KeyringSettings {
-        service: "kstrun-test".into(),
-        backend: KeyringBackend::Keyutils,
-        ..KeyringSettings::default()
-    };
-    // Written by the kernel tool, read by kstrun.
-    let mut add = Command::new("keyctl")
-        .args(["padd", "user", "keyring:api.token@kstrun-test", "@s"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("keyctl padd");
-    use std::io::Write;
-    add.stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"from-keyctl")
-        .expect("write");
-    assert!(add.wait().expect("keyctl").success());
-    let mut resolver = SecretResolver::new(vec![Box::new(KeyringProvider::new(s.clone()))]);
-    let record = resolver.resolve_secret("api.token").expect("resolved");
-    assert_eq!(text(&record.value), "from-keyctl");
-    assert_eq!(record.meta("backend"), Some("keyutils"));
-
-    // Written by kstrun, read by the kernel tool, then deleted.
-    keyring::store(&s, "db.password", &"from-kstrun".into()).expect("stored");
-    let out = Command::new("keyctl")
-        .args(["pipe", "%user:keyring:db.password@kstrun-test"])
-        .output()
-        .expect("keyctl pipe");
-    assert_eq!(out.stdout, b"from-kstrun");
-    assert!(keyring::delete(&s, "db.password").expect("deleted"));
-    let mut keyring = KeyringProvider::new(s);
-    let answer = keyring
-        .lookup(&SecretRequest::new("db.password"))
-        .expect("no error");
-    assert!(matches!(answer, Lookup::Missing { .. }), "{answer:?}");
-    assert_eq!(keyring.status().state, ProviderState::Ready);
-}
-
-#[test]
-fn keyutils_backend_in_a_fresh_session_keyring() {
-    if !have_tool("keyctl") {
-        return;
-    }
-    let probe = Command::new("keyctl")
-        .args(["session", "-", "true"])
-        .output();
-    if !probe.as_ref().is_ok_and(|o| o.status.success()) {
-        skip_or_fail(&format!(
-            "keyctl cannot make a session keyring here: {probe:?}"
-        ));
-        return;
-    }
-    let me = std::env::current_exe().expect("test binary");
-    let out = Command::new("keyctl")
-        .args(["session", "-"])
-        .arg(&me)
-        .args([
-            "--exact",
-            "keyutils_inner",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("KSTRUN_KEYUTILS_INNER", "1")
-        .output()
-        .expect("run the inner test");
-    let shown = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "inner test failed:\n{shown}");
-    assert!(shown.contains("1 passed"), "{shown}");
-    assert_hidden(&shown, &["from-keyctl", "from-kstrun"]);
 }
