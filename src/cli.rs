@@ -85,6 +85,12 @@ pub struct GlobalArgs {
 /// What to run.
 #[derive(Debug, Args, Default)]
 pub struct RunArgs {
+    /// Stay as the child's init: forward signals to it, reap zombies, exit with its status (for PID 1 in containers)
+    #[arg(long)]
+    pub init: bool,
+    /// Like --init, but forward signals to the child's whole process group
+    #[arg(long)]
+    pub init_group: bool,
     /// Program and arguments, after `--` [default: the manifest's `command`]
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,

@@ -7,60 +7,176 @@
 //! decides the status: 127 when nothing was found, 126 when something was
 //! found but could not be executed. Unlike `execvp`, a file without a `#!`
 //! line is not handed to `/bin/sh`: that would run a shell nobody asked for.
+//!
+//! Everything `execve` needs (candidate paths, argument and environment
+//! strings, their pointer arrays) is built once, up front, by
+//! [`Program::prepare`]. [`Program::execve`] then only makes system calls,
+//! so the forked child of `--init` can run it, and the environment block
+//! handed to the kernel is the only copy of each value kstrun holds.
 
 use crate::child::ChildEnv;
 use crate::error::Error;
 use nix::errno::Errno;
+use nix::libc;
 use std::ffi::{CString, OsStr, OsString};
+use std::os::fd::OwnedFd;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 
 const FALLBACK_PATH: &[u8] = b"/usr/local/bin:/usr/bin:/bin";
 
-/// Executes `command` with exactly `env`. Returns only on failure.
-pub fn exec(command: &[OsString], env: ChildEnv) -> Error {
-    let Some(program) = command.first() else {
-        return Error::Usage("no command given".to_string());
-    };
-    let shown = program.to_string_lossy().into_owned();
-    let candidates = candidates(program, &env);
-    let mut argv = Vec::with_capacity(command.len());
-    for arg in command {
-        match CString::new(arg.clone().into_vec()) {
-            Ok(arg) => argv.push(arg),
-            Err(_) => return Error::Usage(format!("an argument of '{shown}' contains a NUL byte")),
+/// A command ready for `execve`: paths to try, arguments, environment and the
+/// memfds the child inherits. Dropping it wipes the environment block.
+pub struct Program {
+    shown: String,
+    candidates: Vec<CString>,
+    /// Owns the strings `argv_ptrs` points into.
+    _argv: Vec<CString>,
+    envp: Vec<CString>,
+    argv_ptrs: Vec<*const libc::c_char>,
+    envp_ptrs: Vec<*const libc::c_char>,
+    files: Vec<OwnedFd>,
+}
+
+/// Why every `execve` of a [`Program`] failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExecFailure {
+    /// No candidate exists (127).
+    NotFound,
+    /// A candidate exists but cannot be executed (126).
+    Denied(Errno),
+}
+
+impl ExecFailure {
+    /// The exit status of SPEC §4.2.
+    pub fn exit_status(self) -> i32 {
+        match self {
+            ExecFailure::NotFound => 127,
+            ExecFailure::Denied(_) => 126,
         }
     }
-    let (envp, _inherited_files) = env.into_exec_parts();
-    let mut denied: Option<Errno> = None;
-    for candidate in candidates {
-        let Ok(path) = CString::new(candidate.into_os_string().into_vec()) else {
-            continue;
+
+    /// The error for `program`.
+    pub fn into_error(self, program: &str) -> Error {
+        match self {
+            ExecFailure::NotFound => Error::NotFound {
+                program: program.to_string(),
+            },
+            ExecFailure::Denied(errno) => Error::NotExecutable {
+                program: program.to_string(),
+                reason: errno.desc().to_string(),
+            },
+        }
+    }
+}
+
+impl Program {
+    /// Resolves the candidates and builds the `execve` arguments, consuming `env`.
+    pub fn prepare(command: &[OsString], env: ChildEnv) -> Result<Program, Error> {
+        let Some(program) = command.first() else {
+            return Err(Error::Usage("no command given".to_string()));
         };
-        let errno = match nix::unistd::execve(&path, &argv, &envp) {
-            Err(errno) => errno,
-            Ok(never) => match never {},
-        };
-        match errno {
-            Errno::ENOENT | Errno::ENOTDIR => {}
-            Errno::EACCES | Errno::EPERM | Errno::ENOEXEC | Errno::EISDIR => {
-                denied.get_or_insert(errno);
-            }
-            other => {
-                return Error::NotExecutable {
-                    program: shown,
-                    reason: other.desc().to_string(),
+        let shown = program.to_string_lossy().into_owned();
+        let candidates = candidates(program, &env)
+            .into_iter()
+            .filter_map(|path| CString::new(path.into_os_string().into_vec()).ok())
+            .collect();
+        let mut argv = Vec::with_capacity(command.len());
+        for arg in command {
+            match CString::new(arg.as_bytes()) {
+                Ok(arg) => argv.push(arg),
+                Err(_) => {
+                    return Err(Error::Usage(format!(
+                        "an argument of '{shown}' contains a NUL byte"
+                    )))
                 }
             }
         }
+        let (envp, files) = env.into_exec_parts();
+        let argv_ptrs = pointers(&argv);
+        let envp_ptrs = pointers(&envp);
+        Ok(Program {
+            shown,
+            candidates,
+            _argv: argv,
+            envp,
+            argv_ptrs,
+            envp_ptrs,
+            files,
+        })
     }
-    match denied {
-        Some(errno) => Error::NotExecutable {
-            program: shown,
-            reason: errno.desc().to_string(),
-        },
-        None => Error::NotFound { program: shown },
+
+    /// The program as the user gave it, for messages.
+    pub fn shown(&self) -> &str {
+        &self.shown
     }
+
+    /// Tries each candidate with `execve`. Returns only on failure.
+    ///
+    /// System calls only (no allocation, no lock): safe between `fork` and `execve`.
+    pub fn execve(&self) -> ExecFailure {
+        let mut denied: Option<Errno> = None;
+        for path in &self.candidates {
+            // SAFETY: `path` and every string the pointer arrays point into are
+            // owned by `self` and alive; both arrays end with a null pointer.
+            unsafe {
+                libc::execve(
+                    path.as_ptr(),
+                    self.argv_ptrs.as_ptr(),
+                    self.envp_ptrs.as_ptr(),
+                );
+            }
+            match Errno::last() {
+                Errno::ENOENT | Errno::ENOTDIR => {}
+                Errno::EACCES | Errno::EPERM | Errno::ENOEXEC | Errno::EISDIR => {
+                    denied.get_or_insert(Errno::last());
+                }
+                other => return ExecFailure::Denied(other),
+            }
+        }
+        match denied {
+            Some(errno) => ExecFailure::Denied(errno),
+            None => ExecFailure::NotFound,
+        }
+    }
+}
+
+impl Drop for Program {
+    fn drop(&mut self) {
+        // The pointer arrays point into the strings: clear them first.
+        self.argv_ptrs.clear();
+        self.envp_ptrs.clear();
+        // CString's own drop clears only the first byte; the allocator wipes
+        // the rest, and this makes the wipe independent of it.
+        for entry in self.envp.drain(..) {
+            let mut bytes = entry.into_bytes_with_nul();
+            zeroize::Zeroize::zeroize(&mut bytes);
+        }
+        self.files.clear();
+    }
+}
+
+/// Null-terminated pointer array into `strings` (their heap buffers never move).
+fn pointers(strings: &[CString]) -> Vec<*const libc::c_char> {
+    strings
+        .iter()
+        .map(|s| s.as_ptr())
+        .chain(std::iter::once(std::ptr::null()))
+        .collect()
+}
+
+/// Replaces kstrun with `program`, giving back the caller's process state
+/// (`state`) just before. Returns only on failure.
+#[cfg(target_os = "linux")]
+pub fn exec(program: Program, state: &crate::hardening::ProcessState) -> Error {
+    state.restore();
+    program.execve().into_error(program.shown())
+}
+
+/// Replaces kstrun with `program`. Returns only on failure.
+#[cfg(not(target_os = "linux"))]
+pub fn exec(program: Program) -> Error {
+    program.execve().into_error(program.shown())
 }
 
 /// The paths to try for `program`, in order.

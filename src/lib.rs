@@ -14,18 +14,27 @@ pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod exec;
+#[cfg(target_os = "linux")]
+pub mod hardening;
+#[cfg(target_os = "linux")]
+pub mod init;
+pub mod interrupt;
 pub mod kstlib_config;
+pub mod lifecycle;
 pub mod manifest;
 pub mod memfd;
 pub mod plan;
 pub mod report;
 pub mod resolution;
 pub mod secrets;
+#[cfg(target_os = "linux")]
+pub mod signals;
 pub mod sops;
 
 use child::{ChildEnv, FileSecrets};
 use cli::{Cli, Command, GlobalArgs, RunArgs};
 use error::Error;
+use lifecycle::{Lifecycle, Mode};
 use manifest::{Manifest, ManifestError};
 use plan::{Plan, PlanOptions};
 use report::Reporter;
@@ -44,8 +53,12 @@ pub fn run(cli: Cli, report: &Reporter) -> Result<i32, Error> {
     match command {
         None => run_program(global, run, report),
         Some(Command::Run(args)) => run_program(global, args, report),
-        Some(Command::Check(args)) => Ok(commands::check::run(load_plan(global)?, args.json)),
+        Some(Command::Check(args)) => {
+            let _lifecycle = Lifecycle::begin(Mode::Exec, report)?;
+            Ok(commands::check::run(load_plan(global)?, args.json))
+        }
         Some(Command::Export(args)) => {
+            let _lifecycle = Lifecycle::begin(Mode::Exec, report)?;
             commands::export::run(load_plan(global)?, args.format, report)
         }
         Some(Command::Shred(args)) => {
@@ -62,6 +75,13 @@ pub fn run(cli: Cli, report: &Reporter) -> Result<i32, Error> {
 
 /// The main job: resolve, build the environment, wipe, exec.
 fn run_program(global: GlobalArgs, args: RunArgs, report: &Reporter) -> Result<i32, Error> {
+    let mode = match (args.init, args.init_group) {
+        (_, true) => Mode::InitGroup,
+        (true, false) => Mode::Init,
+        (false, false) => Mode::Exec,
+    };
+    // Hardened and interruptible from before the manifest is read until the child starts.
+    let lifecycle = Lifecycle::begin(mode, report)?;
     let plan = load_plan(global)?;
     let command: Vec<OsString> = if !args.command.is_empty() {
         args.command
@@ -82,7 +102,8 @@ fn run_program(global: GlobalArgs, args: RunArgs, report: &Reporter) -> Result<i
     let records = resolution::require_all(outcomes, report)?;
     let env = ChildEnv::build(&plan.pass, &plan.env, records, FileSecrets::Memfd)
         .map_err(Error::Child)?;
-    Err(exec::exec(&command, env))
+    let program = exec::Program::prepare(&command, env)?;
+    lifecycle.start(program)
 }
 
 /// Finds and loads the manifest, then joins it with the command-line options.

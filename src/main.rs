@@ -7,6 +7,13 @@ use kstrun::report::Reporter;
 #[global_allocator]
 static ALLOCATOR: kstrun::alloc::ZeroizingAllocator = kstrun::alloc::ZeroizingAllocator;
 
+/// Records the caller's signal dispositions and mask before the Rust runtime
+/// starts (it sets SIGPIPE to ignored), so that the child gets them back.
+#[cfg(target_os = "linux")]
+#[used]
+#[link_section = ".init_array"]
+static RECORD_SIGNALS: extern "C" fn() = kstrun::hardening::record_at_load;
+
 fn main() {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

@@ -316,6 +316,10 @@ impl Checker<'_> {
         if let Some(size) = sops.cache_size {
             manifest.sops.cache_size = self.positive(&size, "cache_size", 4096)? as usize;
         }
+        if let Some(timeout) = sops.timeout_ms {
+            manifest.sops.timeout =
+                Duration::from_millis(self.positive(&timeout, "timeout_ms", 600_000)?);
+        }
         if let Some(identity) = sops.identity {
             manifest.sops.identity = Some(folder.join(identity.get_ref()));
         }

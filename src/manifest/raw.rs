@@ -61,6 +61,7 @@ pub struct RawSopsProvider {
     pub format: Option<Spanned<String>>,
     pub cache_size: Option<Spanned<i64>>,
     pub identity: Option<Spanned<String>>,
+    pub timeout_ms: Option<Spanned<i64>>,
 }
 
 /// `[secure_delete]`.
@@ -148,7 +149,7 @@ impl RawProviders {
             b
         });
         self.sops = merge_option(self.sops, top.sops, |mut b, t| {
-            overlay_fields!(b, t; path, binary, backend, format, cache_size, identity);
+            overlay_fields!(b, t; path, binary, backend, format, cache_size, identity, timeout_ms);
             b
         });
         self

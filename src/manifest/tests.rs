@@ -31,6 +31,7 @@ backend = "native"
 format = "yaml"
 cache_size = 4
 identity = "keys/age.txt"
+timeout_ms = 1500
 
 [secure_delete]
 method = "overwrite"
@@ -79,6 +80,7 @@ fn the_whole_grammar_loads() {
         m.sops.path.ends_with("s.sops.yml") && m.sops.path.is_absolute() && m.sops.path_configured
     );
     assert_eq!(m.sops.cache_size, 4);
+    assert_eq!(m.sops.timeout, Duration::from_millis(1500));
     assert_eq!(
         m.secure_delete,
         SecureDelete {

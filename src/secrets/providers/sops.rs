@@ -1,10 +1,30 @@
-//! The sops tier (placeholder until the sops provider lands).
+//! The sops tier: secrets read from SOPS-encrypted files.
+//!
+//! This file chooses the file (the entry's own `sops` file, else the
+//! provider's `path`), serves decrypted documents from an LRU cache (one
+//! decrypt per file version, however many secrets it holds), walks the
+//! document to the requested key and turns the answer into a record. The
+//! decryption itself, native or through the `sops` executable, is the
+//! standalone `crate::sops` reader's job.
+//!
+//! Decisions: an implicit default file that is absent skips the tier, a
+//! configured one that is absent is an error; a key that is absent, or null,
+//! passes to the next tier; a mapping or list is an error unless the request
+//! is `structured` (then it is compact JSON); in a binary-format file the
+//! secret is the whole file, whatever the key. A file that does not decrypt
+//! (bad MAC, no key, corrupt) is a `Decryption` error naming the file.
 
 use crate::secrets::{
-    Lookup, Provider, ProviderState, ProviderStatus, SecretError, SecretRequest, SecretSource,
+    Lookup, Provider, ProviderState, ProviderStatus, SecretError, SecretRecord, SecretRequest,
+    SecretSource, SecretValue,
 };
-use crate::sops::Format;
-use std::path::PathBuf;
+use crate::sops::{
+    BackendChoice, BinaryOptions, Decryptor, DecryptorOptions, Document, DocumentCache,
+    Environment, ErrorKind, FileStamp, Format, Node, SopsError, SourceState,
+};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// How SOPS files are decrypted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +55,8 @@ pub struct SopsSettings {
     pub cache_size: usize,
     /// An extra age identity file.
     pub identity: Option<PathBuf>,
+    /// Deadline for one run of the sops executable and of `SOPS_AGE_KEY_CMD`.
+    pub timeout: Duration,
 }
 
 impl Default for SopsSettings {
@@ -47,21 +69,122 @@ impl Default for SopsSettings {
             format: Format::Auto,
             cache_size: 16,
             identity: None,
+            timeout: Duration::from_secs(30),
         }
     }
 }
 
-/// The sops tier.
+/// The sops tier. Dropping it wipes its cache and identities.
 pub struct SopsProvider {
-    _settings: SopsSettings,
+    settings: SopsSettings,
+    decryptor: Decryptor,
+    cache: DocumentCache,
+    /// Files looked up so far, for `status`.
+    seen: Vec<PathBuf>,
+    /// Files that failed to decrypt, by version: all the secrets of a broken
+    /// file fail with the same error, without running sops again for each.
+    failures: Vec<(PathBuf, FileStamp, SopsError)>,
+    decrypts: usize,
 }
 
 impl SopsProvider {
-    /// A provider that decrypts lazily.
+    /// A provider that decrypts lazily, reading the process environment.
     pub fn new(settings: SopsSettings) -> Self {
+        Self::build(settings, None)
+    }
+
+    /// A provider that reads `env` instead of the process environment for
+    /// `SOPS_AGE_*`, `HOME` and `XDG_CONFIG_HOME`, and runs sops with exactly
+    /// `env` (for embedding and tests).
+    pub fn with_environment(settings: SopsSettings, env: Environment) -> Self {
+        Self::build(settings, Some(env))
+    }
+
+    fn build(settings: SopsSettings, env: Option<Environment>) -> Self {
+        let options = DecryptorOptions {
+            backend: match settings.backend {
+                SopsBackend::Auto => BackendChoice::Auto,
+                SopsBackend::Native => BackendChoice::Native,
+                SopsBackend::Binary => BackendChoice::Binary,
+            },
+            format: settings.format,
+            binary: BinaryOptions {
+                program: settings.binary.clone(),
+                timeout: settings.timeout,
+            },
+            identity: settings.identity.clone(),
+            key_cmd_timeout: settings.timeout,
+            env,
+        };
         SopsProvider {
-            _settings: settings,
+            cache: DocumentCache::new(settings.cache_size),
+            decryptor: Decryptor::new(options),
+            settings,
+            seen: Vec::new(),
+            failures: Vec::new(),
+            decrypts: 0,
         }
+    }
+
+    /// How many times this provider has decrypted a file (cache misses,
+    /// failed attempts included).
+    pub fn decrypt_count(&self) -> usize {
+        self.decrypts
+    }
+
+    /// Drops every cached document and identity now (they wipe themselves).
+    pub fn wipe(&mut self) {
+        self.cache.clear();
+        self.failures.clear();
+        self.decryptor.forget_identities();
+    }
+
+    /// The decrypted document of `path`, from the cache when still current.
+    fn document(
+        &mut self,
+        path: &Path,
+        stamp: FileStamp,
+    ) -> Result<(Arc<Document>, &'static str), SopsError> {
+        let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        if let Some(hit) = self.cache.get(&canonical, stamp) {
+            return Ok(hit);
+        }
+        self.failures
+            .retain(|(p, s, _)| *p != canonical || *s == stamp);
+        if let Some((_, _, error)) = self.failures.iter().find(|(p, _, _)| *p == canonical) {
+            return Err(error.clone());
+        }
+        self.decrypts += 1;
+        let decrypted = match self.decryptor.decrypt(path) {
+            Ok(decrypted) => decrypted,
+            Err(error) => {
+                self.failures.push((canonical, stamp, error.clone()));
+                return Err(error);
+            }
+        };
+        let document = Arc::new(decrypted.document);
+        self.cache
+            .put(canonical, stamp, Arc::clone(&document), decrypted.backend);
+        Ok((document, decrypted.backend))
+    }
+}
+
+fn error_for(request: &SecretRequest, location: &str, error: SopsError) -> SecretError {
+    match error.kind {
+        ErrorKind::Decryption
+        | ErrorKind::NoIdentity
+        | ErrorKind::Malformed
+        | ErrorKind::Unsupported => SecretError::Decryption {
+            provider: "sops",
+            name: request.name.clone(),
+            location: location.to_string(),
+            reason: error.reason,
+        },
+        _ => SecretError::provider(
+            "sops",
+            &request.name,
+            format!("{location}: {}", error.reason),
+        ),
     }
 }
 
@@ -69,14 +192,153 @@ impl Provider for SopsProvider {
     fn source(&self) -> SecretSource {
         SecretSource::Sops
     }
-    fn lookup(&mut self, _request: &SecretRequest) -> Result<Lookup, SecretError> {
-        Ok(Lookup::Skipped {
-            reason: "not built".into(),
-        })
+
+    fn lookup(&mut self, request: &SecretRequest) -> Result<Lookup, SecretError> {
+        let (path, configured) = match &request.metadata.path {
+            Some(path) => (path.clone(), true),
+            None => (self.settings.path.clone(), self.settings.path_configured),
+        };
+        let location = path.display().to_string();
+        if !self.seen.contains(&path) {
+            self.seen.push(path.clone());
+        }
+        let stamp = match FileStamp::of(&path) {
+            Ok(stamp) => stamp,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !configured => {
+                return Ok(Lookup::Skipped {
+                    reason: format!("no file {location}"),
+                })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(SecretError::provider(
+                    "sops",
+                    &request.name,
+                    format!("{location}: file not found"),
+                ))
+            }
+            Err(_) => {
+                return Err(SecretError::provider(
+                    "sops",
+                    &request.name,
+                    format!("{location}: cannot read the file"),
+                ))
+            }
+        };
+        let (document, backend) = self
+            .document(&path, stamp)
+            .map_err(|e| error_for(request, &location, e))?;
+        let key = request.document_key();
+        let key_text = key.join(".");
+        let node = if document.binary {
+            document.get(&["data".to_string()])
+        } else {
+            document.get(&key)
+        };
+        let value = match node {
+            None => {
+                return Ok(Lookup::Missing {
+                    tried: format!("{key_text} in {location}"),
+                })
+            }
+            Some(Node::Null) => {
+                return Ok(Lookup::Missing {
+                    tried: format!("{key_text} in {location} (null)"),
+                })
+            }
+            Some(Node::Leaf(leaf)) => SecretValue::copy_from(&leaf.text),
+            Some(node) if request.metadata.structured => {
+                let json = node.to_json();
+                SecretValue::copy_from(&json)
+            }
+            Some(node) => {
+                let what = if matches!(node, Node::Map(_)) {
+                    "a mapping"
+                } else {
+                    "a list"
+                };
+                return Err(SecretError::provider(
+                    "sops",
+                    &request.name,
+                    format!("{key_text} in {location} is {what}, not a single value (use as = \"json\")"),
+                ));
+            }
+        };
+        Ok(Lookup::Found(
+            SecretRecord::new(SecretSource::Sops, value)
+                .with("file", location)
+                .with("key", key_text)
+                .with("backend", backend),
+        ))
     }
+
     fn status(&mut self) -> ProviderStatus {
-        let mut s = ProviderStatus::ready(SecretSource::Sops);
-        s.state = ProviderState::Skipped("not built".into());
-        s
+        let mut status = ProviderStatus::ready(SecretSource::Sops);
+        let backend = match self.settings.backend {
+            SopsBackend::Auto => "auto",
+            SopsBackend::Native => "native",
+            SopsBackend::Binary => "binary",
+        };
+        status.details.push(format!("backend setting: {backend}"));
+        let default = self.settings.path.clone();
+        let mut files = vec![default.clone()];
+        files.extend(self.seen.iter().filter(|p| **p != default).cloned());
+        for file in files {
+            let shown = file.display().to_string();
+            if !file.exists() {
+                if file == default && !self.settings.path_configured {
+                    status
+                        .details
+                        .push(format!("file {shown}: absent (tier skipped)"));
+                    if self.seen.iter().all(|p| *p == default) {
+                        status.state = ProviderState::Skipped(format!("no file {shown}"));
+                    }
+                } else {
+                    status.details.push(format!("file {shown}: not found"));
+                    status.state = ProviderState::Failed(format!("{shown}: file not found"));
+                }
+                continue;
+            }
+            match self.decryptor.report(&file) {
+                Ok(report) => {
+                    let mut line = format!(
+                        "file {shown} ({}): backend {}",
+                        report.format, report.backend
+                    );
+                    if !report.recipients.is_empty() {
+                        line.push_str(&format!(
+                            "; age recipients: {}",
+                            report.recipients.join(", ")
+                        ));
+                    }
+                    if !report.other_keys.is_empty() {
+                        line.push_str(&format!("; other keys: {}", report.other_keys.join(", ")));
+                    }
+                    status.details.push(line);
+                }
+                Err(e) => {
+                    status.details.push(format!("file {shown}: {}", e.reason));
+                    status.state = ProviderState::Failed(format!("{shown}: {}", e.reason));
+                }
+            }
+        }
+        if self.settings.backend != SopsBackend::Binary {
+            let identities = self.decryptor.identities();
+            for source in &identities.sources {
+                match &source.state {
+                    SourceState::Loaded(n) => status
+                        .details
+                        .push(format!("identity source {}: {n} key(s)", source.name)),
+                    SourceState::Failed(why) => status
+                        .warnings
+                        .push(format!("identity source {} failed: {why}", source.name)),
+                    SourceState::Absent => {}
+                }
+            }
+            if identities.identities.is_empty() {
+                status.details.push("no age identity found".to_string());
+            }
+            status.warnings.extend(identities.warnings.iter().cloned());
+        }
+        status
     }
 }

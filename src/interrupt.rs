@@ -1,0 +1,287 @@
+//! SIGINT, SIGTERM and SIGHUP while resolving: stop the helpers, exit 128+N.
+//!
+//! [`arm`] blocks the three signals in the main thread (every thread started
+//! later inherits the block) and starts one watcher thread that takes them
+//! with `sigwaitinfo`. When one arrives while kstrun is still resolving, the
+//! watcher stops every helper process (see [`register_child`] and
+//! [`on_interrupt`]), reports the interruption and exits with 128+N; the
+//! child is never started, because the main thread must take the same lock
+//! the watcher holds before it may exec ([`Watcher::disarm`]).
+//!
+//! Why a `sigwait` thread rather than the `ctrlc` crate or a signal handler:
+//! the exit status needs the signal's number, which `ctrlc` does not give;
+//! code run on an ordinary thread may lock, allocate and kill processes,
+//! which a signal handler may not; and no disposition is ever changed, so
+//! nothing but the mask has to be given back to the child. A signal the
+//! caller ignored (`nohup`) or blocked is left alone.
+//!
+//! The wipe on interrupt is the kernel's: `exit` unmaps every page and the
+//! kernel clears a page before it gives it to anyone else. Until then the
+//! process is non-dumpable with a core limit of 0 (see `hardening`), so no
+//! copy can leave through a core file or `/proc/PID/mem`. Wiping explicitly
+//! is not possible anyway: the main thread owns the values and is still
+//! using them.
+
+use std::sync::{Mutex, MutexGuard};
+
+/// A stop hook: called on interrupt, from the watcher thread, before kstrun exits.
+pub type StopHook = fn();
+
+static CHILDREN: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+static HOOKS: Mutex<Vec<StopHook>> = Mutex::new(Vec::new());
+static PHASE: Mutex<Phase> = Mutex::new(Phase::Resolving);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Resolving,
+    Starting,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic elsewhere must never stop an interrupt from killing helpers.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Registers a helper process (its PID) to be killed, with everything it
+/// started, if kstrun is interrupted. Unregistered when the guard drops.
+///
+/// Register right after `spawn`; or use [`spawn`], which leaves no gap.
+pub fn register_child(pid: u32) -> ChildGuard {
+    lock(&CHILDREN).push(pid);
+    ChildGuard { pid }
+}
+
+/// Spawns `command` and registers the child in one step, so that an
+/// interrupt cannot fall between the two.
+pub fn spawn(
+    command: &mut std::process::Command,
+) -> std::io::Result<(std::process::Child, ChildGuard)> {
+    let mut children = lock(&CHILDREN);
+    let child = command.spawn()?;
+    children.push(child.id());
+    let pid = child.id();
+    Ok((child, ChildGuard { pid }))
+}
+
+/// Keeps a helper registered; see [`register_child`].
+#[derive(Debug)]
+pub struct ChildGuard {
+    pid: u32,
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let mut children = lock(&CHILDREN);
+        if let Some(at) = children.iter().position(|&p| p == self.pid) {
+            children.swap_remove(at);
+        }
+    }
+}
+
+/// Adds a function to call on interrupt, for code that keeps its own list of
+/// helpers (the sops reader's `interrupt`). It runs on the watcher thread.
+pub fn on_interrupt(hook: StopHook) {
+    let mut hooks = lock(&HOOKS);
+    if !hooks.iter().any(|&h| std::ptr::fn_addr_eq(h, hook)) {
+        hooks.push(hook);
+    }
+}
+
+/// Stops every registered helper: the hooks, then each registered process
+/// and all its descendants (SIGKILL: a helper holds nothing worth a clean exit).
+pub fn stop_helpers() {
+    let hooks: Vec<StopHook> = lock(&HOOKS).clone();
+    for hook in hooks {
+        hook();
+    }
+    let roots: Vec<u32> = lock(&CHILDREN).clone();
+    #[cfg(target_os = "linux")]
+    linux::kill_trees(&roots);
+    #[cfg(not(target_os = "linux"))]
+    for pid in roots {
+        if let Ok(pid) = i32::try_from(pid) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+pub use linux::{arm, Watcher};
+
+#[cfg(target_os = "linux")]
+mod linux {
+    use super::{lock, stop_helpers, Phase, PHASE};
+    use crate::error::Error;
+    use crate::hardening::ProcessState;
+    use crate::report::Reporter;
+    use crate::signals::SignalSet;
+    use nix::libc;
+    use nix::sys::signal::{kill, Signal};
+    use nix::unistd::Pid;
+    use std::collections::{HashMap, HashSet};
+    use std::os::unix::thread::JoinHandleExt;
+    use std::thread::JoinHandle;
+
+    const WATCHED: [i32; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+
+    /// The armed watcher; [`Watcher::disarm`] before starting the child.
+    pub struct Watcher {
+        thread: Option<JoinHandle<()>>,
+        wake: i32,
+    }
+
+    /// Blocks the watched signals (and `also_block`, which the caller takes
+    /// care of later) and starts the watcher. Call before any other thread starts.
+    pub fn arm(
+        state: &ProcessState,
+        also_block: &SignalSet,
+        report: Reporter,
+    ) -> Result<Watcher, Error> {
+        *lock(&PHASE) = Phase::Resolving;
+        let mut watched = SignalSet::empty();
+        for signo in WATCHED {
+            if !state.was_ignored(signo) && !state.was_blocked(signo) {
+                watched.add(signo);
+            }
+        }
+        let mut block = *also_block;
+        for signo in watched.iter() {
+            block.add(signo);
+        }
+        block
+            .block()
+            .map_err(|e| Error::Child(format!("cannot block signals: {e}")))?;
+        let Some(wake) = watched.iter().next() else {
+            return Ok(Watcher {
+                thread: None,
+                wake: 0,
+            });
+        };
+        let thread = std::thread::Builder::new()
+            .name("kstrun-interrupt".to_string())
+            .spawn(move || watch(watched, report))
+            .map_err(|e| Error::Child(format!("cannot start the signal watcher: {e}")))?;
+        Ok(Watcher {
+            thread: Some(thread),
+            wake,
+        })
+    }
+
+    fn watch(watched: SignalSet, report: Reporter) {
+        loop {
+            let received = watched.wait();
+            let phase = lock(&PHASE);
+            if *phase == Phase::Resolving && !received.is_from_self() {
+                // Holding the lock: the main thread cannot start the child now.
+                stop_helpers();
+                let error = Error::Interrupted(received.signo);
+                report.error(&error.to_string());
+                std::process::exit(error.exit_status());
+            }
+            if *phase == Phase::Starting {
+                if !received.is_from_self() {
+                    // Too late to interrupt: hand the signal back to the
+                    // process, whose main thread deals with it from now on.
+                    if let Ok(signal) = Signal::try_from(received.signo) {
+                        let _ = kill(Pid::this(), signal);
+                    }
+                }
+                return;
+            }
+        }
+    }
+
+    impl Watcher {
+        /// Ends the resolving phase: from now on the watched signals are the
+        /// main thread's to handle (restored mask before `execve`, or `--init`'s
+        /// forwarding). Waits for an interrupt in progress, which then exits
+        /// the process, and for the watcher thread to end.
+        pub fn disarm(mut self) {
+            *lock(&PHASE) = Phase::Starting;
+            if let Some(thread) = self.thread.take() {
+                // SAFETY: the thread has not been joined, so its handle is valid;
+                // `wake` is one of the signals it waits for, so it is taken, not delivered.
+                unsafe {
+                    libc::pthread_kill(thread.as_pthread_t(), self.wake);
+                }
+                let _ = thread.join();
+            }
+        }
+    }
+
+    /// SIGKILLs each root and all its descendants, found through `/proc`.
+    /// Stopped first, so that nothing forks away while the tree is collected.
+    pub fn kill_trees(roots: &[u32]) {
+        let mut doomed: HashSet<i32> = roots
+            .iter()
+            .filter_map(|&p| i32::try_from(p).ok())
+            .collect();
+        if doomed.is_empty() {
+            return;
+        }
+        for _ in 0..4 {
+            for &pid in &doomed {
+                let _ = kill(Pid::from_raw(pid), Signal::SIGSTOP);
+            }
+            let parents = parent_map();
+            let before = doomed.len();
+            loop {
+                let more: Vec<i32> = parents
+                    .iter()
+                    .filter(|(pid, ppid)| doomed.contains(ppid) && !doomed.contains(pid))
+                    .map(|(&pid, _)| pid)
+                    .collect();
+                if more.is_empty() {
+                    break;
+                }
+                doomed.extend(more);
+            }
+            if doomed.len() == before {
+                break;
+            }
+        }
+        for &pid in &doomed {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        }
+        for &root in roots {
+            if let Ok(pid) = i32::try_from(root) {
+                // Reap our own children so that they are gone, not zombies, when we exit.
+                let _ = nix::sys::wait::waitpid(Pid::from_raw(pid), None);
+            }
+        }
+    }
+
+    /// PID → parent PID for every process visible in `/proc`.
+    fn parent_map() -> HashMap<i32, i32> {
+        let mut map = HashMap::new();
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return map;
+        };
+        for entry in entries.flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|s| s.parse::<i32>().ok())
+            else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                continue;
+            };
+            // "pid (comm) state ppid ...": comm may hold anything, so split after the last ')'.
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                .and_then(|s| s.parse::<i32>().ok());
+            if let Some(ppid) = ppid {
+                map.insert(pid, ppid);
+            }
+        }
+        map
+    }
+}

@@ -1,0 +1,267 @@
+//! The two line-based SOPS formats, dotenv and INI, and their flattened metadata.
+//!
+//! Both store sops's metadata as flat `key = value` pairs whose names encode
+//! the nesting (`age__list_0__map_enc`), with newlines written as `\n`; this
+//! module reads the lines and rebuilds the nested metadata, as sops's
+//! `stores/flatten.go` does. The readers follow what sops's own parsers accept
+//! (dotenv: split at the first `=`, no quoting; INI: gopkg.in/ini's rules for
+//! sections, `=`/`:`, quotes and inline comments). Comment lines carry no data
+//! and are skipped: they never enter the MAC.
+
+use super::error::{Result, SopsError};
+use super::format::Raw;
+
+type Parsed = (Vec<Vec<(String, Raw)>>, Option<Raw>);
+
+/// Reads a dotenv file: data lines, and `sops_*` lines as metadata.
+pub fn parse_dotenv(bytes: &[u8]) -> Result<Parsed> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| SopsError::malformed("the dotenv file is not valid UTF-8"))?;
+    let mut data = Vec::new();
+    let mut meta = Vec::new();
+    for (number, line) in text.split('\n').enumerate() {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (key, value) = line.split_once('=').ok_or_else(|| {
+            SopsError::malformed(format!("line {} of the dotenv file has no '='", number + 1))
+        })?;
+        let value = value.replace("\\n", "\n");
+        match key.strip_prefix("sops_") {
+            Some(meta_key) => meta.push((meta_key.to_string(), value)),
+            None => data.push((key.to_string(), Raw::Str(value))),
+        }
+    }
+    let metadata = (!meta.is_empty()).then(|| unflatten(meta));
+    Ok((vec![data], metadata))
+}
+
+/// Reads an INI file: sections of string values, and the `[sops]` section as metadata.
+pub fn parse_ini(bytes: &[u8]) -> Result<Parsed> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| SopsError::malformed("the INI file is not valid UTF-8"))?;
+    // The unnamed section always exists and comes first, as in gopkg.in/ini.
+    let mut sections: Vec<(String, Vec<(String, String)>)> = vec![("DEFAULT".into(), Vec::new())];
+    let mut lines = text.split('\n').enumerate();
+    while let Some((number, raw_line)) = lines.next() {
+        let line = raw_line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        let bad = |what: &str| {
+            SopsError::malformed(format!("line {} of the INI file: {what}", number + 1))
+        };
+        if let Some(rest) = line.strip_prefix('[') {
+            let close = rest
+                .rfind(']')
+                .ok_or_else(|| bad("unclosed section header"))?;
+            let name = rest[..close].trim();
+            if name.is_empty() {
+                return Err(bad("empty section name"));
+            }
+            sections.push((name.to_string(), Vec::new()));
+            continue;
+        }
+        let split = line
+            .find(['=', ':'])
+            .ok_or_else(|| bad("no '=' in a key line"))?;
+        let key = unquote(line[..split].trim()).to_string();
+        let value = read_ini_value(&line[split + 1..], &mut lines)
+            .ok_or_else(|| bad("unclosed quoted value"))?;
+        if let Some((_, keys)) = sections.last_mut() {
+            keys.push((key, value));
+        }
+    }
+    let mut data = Vec::new();
+    let mut metadata = None;
+    for (name, keys) in sections {
+        if name == "sops" {
+            if metadata.is_none() {
+                let flat = keys
+                    .into_iter()
+                    .map(|(k, v)| (k, v.replace("\\n", "\n")))
+                    .collect();
+                metadata = Some(unflatten(flat));
+            }
+        } else {
+            data.push((
+                name,
+                Raw::Map(keys.into_iter().map(|(k, v)| (k, Raw::Str(v))).collect()),
+            ));
+        }
+    }
+    Ok((vec![data], metadata))
+}
+
+fn read_ini_value<'a>(
+    rest: &str,
+    lines: &mut impl Iterator<Item = (usize, &'a str)>,
+) -> Option<String> {
+    let value = rest.trim_start();
+    for quote in ["\"\"\"", "`"] {
+        if let Some(inner) = value.strip_prefix(quote) {
+            if let Some(end) = inner.rfind(quote) {
+                return Some(inner[..end].to_string());
+            }
+            // A triple-quoted value may span lines, up to the closing quotes.
+            let mut text = inner.to_string();
+            for (_, next) in lines.by_ref() {
+                text.push('\n');
+                if let Some(end) = next.find(quote) {
+                    text.push_str(&next[..end]);
+                    return Some(text);
+                }
+                text.push_str(next);
+            }
+            return None;
+        }
+    }
+    let mut value = value.trim();
+    if let Some(comment) = value.find(['#', ';']) {
+        value = value[..comment].trim();
+    }
+    Some(unquote(value).to_string())
+}
+
+fn unquote(text: &str) -> &str {
+    for quote in ['"', '\''] {
+        if text.len() >= 2 && text.starts_with(quote) && text.ends_with(quote) {
+            return &text[1..text.len() - 1];
+        }
+    }
+    text
+}
+
+/// Rebuilds nested metadata from flattened keys (`age__list_0__map_enc`).
+/// `mac_only_encrypted` becomes a boolean and `shamir_threshold` a number,
+/// as sops's `DecodeNonStrings` does.
+fn unflatten(flat: Vec<(String, String)>) -> Raw {
+    let mut root = Raw::Map(Vec::new());
+    for (key, value) in flat {
+        let leaf = match (key.as_str(), value.as_str()) {
+            ("mac_only_encrypted", v) => Raw::Bool(v == "true"),
+            ("shamir_threshold", v) => v.parse().map(Raw::Int).unwrap_or(Raw::Str(value)),
+            _ => Raw::Str(value),
+        };
+        insert(&mut root, &tokenize(&key), leaf);
+    }
+    root
+}
+
+enum Token {
+    Key(String),
+    Index(usize),
+}
+
+fn tokenize(path: &str) -> Vec<Token> {
+    const MAP: &str = "__map_";
+    const LIST: &str = "__list_";
+    let mut tokens = Vec::new();
+    let mut rest = path;
+    let mut is_list = false;
+    loop {
+        let next = [
+            rest.find(MAP).map(|i| (i, false)),
+            rest.find(LIST).map(|i| (i, true)),
+        ]
+        .into_iter()
+        .flatten()
+        .min_by_key(|(i, _)| *i);
+        let (piece, following) = match next {
+            Some((i, list)) => (&rest[..i], Some((i, list))),
+            None => (rest, None),
+        };
+        tokens.push(if is_list {
+            Token::Index(piece.parse().unwrap_or(0))
+        } else {
+            Token::Key(piece.to_string())
+        });
+        match following {
+            Some((i, list)) => {
+                rest = &rest[i + if list { LIST.len() } else { MAP.len() }..];
+                is_list = list;
+            }
+            None => return tokens,
+        }
+    }
+}
+
+fn insert(node: &mut Raw, path: &[Token], leaf: Raw) {
+    let Some((first, rest)) = path.split_first() else {
+        *node = leaf;
+        return;
+    };
+    let empty = || match rest.first() {
+        Some(Token::Index(_)) => Raw::List(Vec::new()),
+        _ => Raw::Map(Vec::new()),
+    };
+    match first {
+        Token::Key(key) => {
+            if !matches!(node, Raw::Map(_)) {
+                *node = Raw::Map(Vec::new());
+            }
+            if let Raw::Map(items) = node {
+                let index = match items.iter().position(|(k, _)| k == key) {
+                    Some(i) => i,
+                    None => {
+                        items.push((key.clone(), empty()));
+                        items.len() - 1
+                    }
+                };
+                insert(&mut items[index].1, rest, leaf);
+            }
+        }
+        Token::Index(index) => {
+            if !matches!(node, Raw::List(_)) {
+                *node = Raw::List(Vec::new());
+            }
+            // Metadata lists are short; a silly index must not allocate wildly.
+            if let (Raw::List(items), true) = (&mut *node, *index < 1024) {
+                while items.len() <= *index {
+                    items.push(Raw::Null);
+                }
+                if matches!(items[*index], Raw::Null) {
+                    items[*index] = empty();
+                }
+                insert(&mut items[*index], rest, leaf);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dotenv_metadata_is_rebuilt() {
+        let text = b"# c\nA=x=y\nB=l1\\nl2\nsops_age__list_0__map_recipient=age1x\nsops_age__list_0__map_enc=E\\nF\nsops_mac_only_encrypted=true\n";
+        let (data, meta) = parse_dotenv(text).unwrap();
+        assert_eq!(data[0][0], ("A".into(), Raw::Str("x=y".into())));
+        assert_eq!(data[0][1], ("B".into(), Raw::Str("l1\nl2".into())));
+        let meta = meta.unwrap();
+        assert_eq!(meta.get("mac_only_encrypted"), Some(&Raw::Bool(true)));
+        let Some(Raw::List(age)) = meta.get("age") else {
+            panic!("no age list")
+        };
+        assert_eq!(age[0].get_str("recipient"), Some("age1x"));
+        assert_eq!(age[0].get_str("enc"), Some("E\nF"));
+        assert!(parse_dotenv(b"no equals\n").is_err());
+    }
+
+    #[test]
+    fn ini_sections_quotes_and_comments() {
+        let text = "top = 1\n[a.b]\nk1 = `x # y`\nk2 = \"q\" ; comment\nk3: v\nk4 = \"\"\"l1\nl2\"\"\"\n[sops]\nversion = 3\n";
+        let (data, meta) = parse_ini(text.as_bytes()).unwrap();
+        let names: Vec<_> = data[0].iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["DEFAULT", "a.b"]);
+        let section = &data[0][1].1;
+        assert_eq!(section.get_str("k1"), Some("x # y"));
+        assert_eq!(section.get_str("k2"), Some("q"));
+        assert_eq!(section.get_str("k3"), Some("v"));
+        assert_eq!(section.get_str("k4"), Some("l1\nl2"));
+        assert_eq!(meta.unwrap().get_str("version"), Some("3"));
+        assert!(parse_ini(b"[open\n").is_err());
+        assert!(parse_ini(b"k = \"\"\"never closed\n").is_err());
+    }
+}

@@ -1,0 +1,228 @@
+//! Reading encrypted SOPS files into raw trees, one reader per format.
+//!
+//! A raw tree is the file as sops sees it before decryption: ordered maps
+//! (order matters, the MAC is taken in document order), lists, and scalars,
+//! most of them `ENC[...]` strings. The `sops` metadata is taken out of the
+//! data and handed over separately, as a raw tree too, whatever the format
+//! (dotenv and INI flatten it; `flat.rs` puts it back together).
+//!
+//! YAML goes through serde_yaml, JSON and binary envelopes through
+//! serde_json with `preserve_order`, dotenv and INI through the small
+//! line readers in `flat.rs`.
+
+use super::error::{Result, SopsError};
+use super::flat;
+use super::Format;
+use serde::Deserialize;
+
+/// A node of an encrypted (or plain) SOPS tree.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Raw {
+    /// A mapping in file order.
+    Map(Vec<(String, Raw)>),
+    /// A list.
+    List(Vec<Raw>),
+    /// A string (an `ENC[...]` value, or an unencrypted string).
+    Str(String),
+    /// An unencrypted whole number.
+    Int(i64),
+    /// An unencrypted float (every JSON number is one, as in sops).
+    Float(f64),
+    /// An unencrypted boolean.
+    Bool(bool),
+    /// A null.
+    Null,
+}
+
+/// An encrypted SOPS file, parsed but not decrypted.
+#[derive(Debug)]
+pub struct EncryptedFile {
+    /// The format it was read as (never `Auto`).
+    pub format: Format,
+    /// The data, one root mapping per document, without the `sops` key.
+    pub branches: Vec<Vec<(String, Raw)>>,
+    /// The `sops` metadata, as a raw tree.
+    pub metadata: Raw,
+}
+
+impl Raw {
+    /// The value under `key` in a map.
+    pub fn get(&self, key: &str) -> Option<&Raw> {
+        match self {
+            Raw::Map(items) => items.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The string under `key` in a map, if it is one.
+    pub fn get_str(&self, key: &str) -> Option<&str> {
+        match self.get(key) {
+            Some(Raw::Str(s)) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// Parses `bytes` as an encrypted SOPS file of `format` (not `Auto`).
+pub fn parse(bytes: &[u8], format: Format) -> Result<EncryptedFile> {
+    let (branches, metadata) = match format {
+        Format::Yaml => parse_yaml(bytes)?,
+        Format::Json | Format::Binary => parse_json(bytes)?,
+        Format::Dotenv => flat::parse_dotenv(bytes)?,
+        Format::Ini => flat::parse_ini(bytes)?,
+        Format::Auto => return Err(SopsError::malformed("no format chosen")),
+    };
+    let metadata = metadata.ok_or_else(|| {
+        SopsError::malformed("sops metadata not found (not a SOPS-encrypted file?)")
+    })?;
+    Ok(EncryptedFile {
+        format,
+        branches,
+        metadata,
+    })
+}
+
+type Parsed = (Vec<Vec<(String, Raw)>>, Option<Raw>);
+
+fn parse_yaml(bytes: &[u8]) -> Result<Parsed> {
+    let mut branches = Vec::new();
+    let mut metadata = None;
+    for document in serde_yaml::Deserializer::from_slice(bytes) {
+        // serde_yaml's messages quote positions, not content, but may name a
+        // scalar; keep only our own words plus the position.
+        let value = serde_yaml::Value::deserialize(document).map_err(|e| {
+            let place = e
+                .location()
+                .map(|l| format!(" at line {}, column {}", l.line(), l.column()))
+                .unwrap_or_default();
+            SopsError::malformed(format!("invalid YAML{place}"))
+        })?;
+        let mut root = match from_yaml(value)? {
+            Raw::Map(items) => items,
+            Raw::Null => Vec::new(),
+            _ => return Err(SopsError::malformed("a YAML document is not a mapping")),
+        };
+        let found = take_sops_key(&mut root);
+        if branches.is_empty() {
+            metadata = found;
+        }
+        branches.push(root);
+    }
+    if branches.is_empty() {
+        return Err(SopsError::malformed("empty YAML file"));
+    }
+    Ok((branches, metadata))
+}
+
+fn from_yaml(value: serde_yaml::Value) -> Result<Raw> {
+    use serde_yaml::Value;
+    Ok(match value {
+        Value::Null => Raw::Null,
+        Value::Bool(b) => Raw::Bool(b),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => Raw::Int(i),
+            // sops reads integers beyond 64 bits as floats.
+            None => Raw::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => Raw::Str(s),
+        Value::Sequence(items) => {
+            Raw::List(items.into_iter().map(from_yaml).collect::<Result<_>>()?)
+        }
+        Value::Mapping(map) => {
+            let mut items = Vec::with_capacity(map.len());
+            for (key, value) in map {
+                let key = match key {
+                    Value::String(s) => s,
+                    _ => return Err(SopsError::malformed("a YAML mapping has a non-string key")),
+                };
+                items.push((key, from_yaml(value)?));
+            }
+            Raw::Map(items)
+        }
+        Value::Tagged(tagged) => from_yaml(tagged.value)?,
+    })
+}
+
+fn parse_json(bytes: &[u8]) -> Result<Parsed> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        SopsError::malformed(format!(
+            "invalid JSON at line {}, column {}",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    let mut root = match from_json(value) {
+        Raw::Map(items) => items,
+        _ => return Err(SopsError::malformed("the JSON document is not an object")),
+    };
+    let metadata = take_sops_key(&mut root);
+    Ok((vec![root], metadata))
+}
+
+fn from_json(value: serde_json::Value) -> Raw {
+    use serde_json::Value;
+    match value {
+        Value::Null => Raw::Null,
+        Value::Bool(b) => Raw::Bool(b),
+        // sops (Go's decoder) reads every JSON number as a float64.
+        Value::Number(n) => Raw::Float(n.as_f64().unwrap_or(f64::NAN)),
+        Value::String(s) => Raw::Str(s),
+        Value::Array(items) => Raw::List(items.into_iter().map(from_json).collect()),
+        Value::Object(map) => Raw::Map(map.into_iter().map(|(k, v)| (k, from_json(v))).collect()),
+    }
+}
+
+/// Removes every top-level `sops` key and returns the first one's value.
+fn take_sops_key(root: &mut Vec<(String, Raw)>) -> Option<Raw> {
+    let mut found = None;
+    root.retain_mut(|(key, value)| {
+        if key != "sops" {
+            return true;
+        }
+        if found.is_none() {
+            found = Some(std::mem::replace(value, Raw::Null));
+        }
+        false
+    });
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_keeps_order_and_every_document() {
+        let text =
+            b"b: 1\na: [x, {c: true}]\nsops: {version: x}\n---\nz: 2.5\nsops: {version: y}\n";
+        let file = parse(text, Format::Yaml).unwrap();
+        assert_eq!(file.branches.len(), 2);
+        assert_eq!(file.branches[0][0].0, "b");
+        assert_eq!(file.branches[0][1].0, "a");
+        assert_eq!(file.branches[1], vec![("z".to_string(), Raw::Float(2.5))]);
+        assert_eq!(file.metadata.get_str("version"), Some("x"));
+    }
+
+    #[test]
+    fn json_numbers_are_floats_and_metadata_is_required() {
+        let file = parse(br#"{"n": 5432, "sops": {}}"#, Format::Json).unwrap();
+        assert_eq!(file.branches[0][0].1, Raw::Float(5432.0));
+        let err = parse(br#"{"n": 1}"#, Format::Json).unwrap_err();
+        assert!(err.reason.contains("metadata not found"));
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        for (bytes, format) in [
+            (&b"{"[..], Format::Json),
+            (b"[1]", Format::Json),
+            (b"- a\n", Format::Yaml),
+            (b"a: [", Format::Yaml),
+            (b"", Format::Yaml),
+            (b"\xff\xfe", Format::Yaml),
+            (b"1: x\nsops: {}", Format::Yaml),
+        ] {
+            assert!(parse(bytes, format).is_err());
+        }
+    }
+}

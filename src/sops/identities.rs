@@ -1,0 +1,405 @@
+//! Where age identities come from, gathered and merged as sops 3.11 does.
+//!
+//! Sources, in sops's order: `SOPS_AGE_SSH_PRIVATE_KEY_FILE`,
+//! `~/.ssh/id_ed25519`, `~/.ssh/id_rsa`, `SOPS_AGE_KEY` (key text),
+//! `SOPS_AGE_KEY_FILE`, `SOPS_AGE_KEY_CMD` (split like a shell, run without
+//! one), `$XDG_CONFIG_HOME/sops/age/keys.txt` (else
+//! `~/.config/sops/age/keys.txt`), and last the provider's `identity` file.
+//! Every source is tried; one that fails is recorded with its reason and the
+//! others still count, as in sops. Reports name sources and paths, never key
+//! material. The environment is an explicit [`Environment`], so a caller (or
+//! a test) decides what is read.
+
+use super::child;
+use super::error::SopsError;
+use super::native::AgeIdentity;
+use std::ffi::{OsStr, OsString};
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+/// A snapshot of environment variables, read instead of the process's own.
+#[derive(Clone, Default)]
+pub struct Environment {
+    vars: Vec<(OsString, OsString)>,
+}
+
+// It may hold SOPS_AGE_KEY: never print it.
+impl std::fmt::Debug for Environment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Environment({} variables)", self.vars.len())
+    }
+}
+
+impl Environment {
+    /// The current process environment.
+    pub fn from_process() -> Self {
+        Environment {
+            vars: std::env::vars_os().collect(),
+        }
+    }
+
+    /// This environment with `name` set to `value`.
+    pub fn with(mut self, name: impl Into<OsString>, value: impl Into<OsString>) -> Self {
+        let name = name.into();
+        self.vars.retain(|(k, _)| *k != name);
+        self.vars.push((name, value.into()));
+        self
+    }
+
+    /// This environment without `name`.
+    pub fn without(mut self, name: impl AsRef<OsStr>) -> Self {
+        self.vars.retain(|(k, _)| k != name.as_ref());
+        self
+    }
+
+    /// The value of `name`, when set.
+    pub fn get(&self, name: &str) -> Option<&OsStr> {
+        self.vars
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_os_str())
+    }
+
+    /// All variables, for a child process.
+    pub fn vars(&self) -> &[(OsString, OsString)] {
+        &self.vars
+    }
+}
+
+/// How one identity source fared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceState {
+    /// Read; this many identities.
+    Loaded(usize),
+    /// Not set or not present.
+    Absent,
+    /// Present but unusable, with the reason.
+    Failed(String),
+}
+
+/// One identity source and its outcome.
+#[derive(Debug, Clone)]
+pub struct IdentitySource {
+    /// The source: an environment variable and/or a path.
+    pub name: String,
+    /// What happened.
+    pub state: SourceState,
+}
+
+/// The identities found, and a report of every source.
+pub struct Identities {
+    /// Usable identities, all sources merged.
+    pub identities: Vec<AgeIdentity>,
+    /// Every source looked at, in order.
+    pub sources: Vec<IdentitySource>,
+    /// Permission warnings for key files.
+    pub warnings: Vec<String>,
+}
+
+impl std::fmt::Debug for Identities {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identities")
+            .field("count", &self.identities.len())
+            .field("sources", &self.sources)
+            .finish()
+    }
+}
+
+impl Identities {
+    /// A one-line summary of the sources, for error messages.
+    pub fn describe(&self) -> String {
+        let parts: Vec<String> = self
+            .sources
+            .iter()
+            .filter_map(|s| match &s.state {
+                SourceState::Loaded(n) => Some(format!("{} ({n} key(s))", s.name)),
+                SourceState::Failed(why) => Some(format!("{} (failed: {why})", s.name)),
+                SourceState::Absent => None,
+            })
+            .collect();
+        if parts.is_empty() {
+            "no identity source found (set SOPS_AGE_KEY_FILE, or write ~/.config/sops/age/keys.txt)"
+                .into()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+/// Gathers identities from every source.
+pub fn gather(env: &Environment, extra: Option<&Path>, cmd_timeout: Duration) -> Identities {
+    let mut out = Identities {
+        identities: Vec::new(),
+        sources: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let home = env.get("HOME").filter(|h| !h.is_empty()).map(PathBuf::from);
+
+    match env.get("SOPS_AGE_SSH_PRIVATE_KEY_FILE") {
+        Some(path) => out.file("SOPS_AGE_SSH_PRIVATE_KEY_FILE", Path::new(path), Kind::Ssh),
+        None => out.absent("SOPS_AGE_SSH_PRIVATE_KEY_FILE"),
+    }
+    for name in ["id_ed25519", "id_rsa"] {
+        if let Some(home) = &home {
+            let path = home.join(".ssh").join(name);
+            if path.exists() {
+                out.file("ssh key", &path, Kind::Ssh);
+            } else {
+                out.absent(&path.display().to_string());
+            }
+        }
+    }
+    match env.get("SOPS_AGE_KEY") {
+        // Key text from the environment: no file, so no permission check.
+        Some(text) => {
+            let text = Zeroizing::new(text.to_string_lossy().into_owned());
+            out.text("SOPS_AGE_KEY", &text);
+        }
+        None => out.absent("SOPS_AGE_KEY"),
+    }
+    match env.get("SOPS_AGE_KEY_FILE") {
+        Some(path) => out.file("SOPS_AGE_KEY_FILE", Path::new(path), Kind::Age),
+        None => out.absent("SOPS_AGE_KEY_FILE"),
+    }
+    match env.get("SOPS_AGE_KEY_CMD") {
+        Some(cmd) => out.command(&cmd.to_string_lossy(), env, cmd_timeout),
+        None => out.absent("SOPS_AGE_KEY_CMD"),
+    }
+    if let Some(path) = user_keys_file(env, home.as_deref()) {
+        if path.exists() {
+            out.file("user keys file", &path, Kind::Age);
+        } else {
+            out.absent(&path.display().to_string());
+        }
+    }
+    if let Some(path) = extra {
+        if path.exists() {
+            out.file("identity setting", path, Kind::Detect);
+        } else {
+            out.failed(
+                &format!("identity setting {}", path.display()),
+                "file not found".into(),
+            );
+        }
+    }
+    out
+}
+
+fn user_keys_file(env: &Environment, home: Option<&Path>) -> Option<PathBuf> {
+    let xdg = env
+        .get("XDG_CONFIG_HOME")
+        .filter(|x| !x.is_empty())
+        .map(PathBuf::from);
+    let config = match xdg {
+        // Go's os.UserConfigDir ignores a relative XDG_CONFIG_HOME.
+        Some(dir) if dir.is_absolute() => dir,
+        Some(_) => return None,
+        None if cfg!(target_os = "macos") => home?.join("Library").join("Application Support"),
+        None => home?.join(".config"),
+    };
+    Some(config.join("sops").join("age").join("keys.txt"))
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Age,
+    Ssh,
+    Detect,
+}
+
+impl Identities {
+    fn absent(&mut self, name: &str) {
+        self.sources.push(IdentitySource {
+            name: name.to_string(),
+            state: SourceState::Absent,
+        });
+    }
+
+    fn failed(&mut self, name: &str, why: String) {
+        self.sources.push(IdentitySource {
+            name: name.to_string(),
+            state: SourceState::Failed(why),
+        });
+    }
+
+    fn loaded(&mut self, name: &str, found: Vec<AgeIdentity>) {
+        self.sources.push(IdentitySource {
+            name: name.to_string(),
+            state: SourceState::Loaded(found.len()),
+        });
+        self.identities.extend(found);
+    }
+
+    fn file(&mut self, label: &str, path: &Path, kind: Kind) {
+        let name = format!("{label} {}", path.display());
+        self.check_permissions(path);
+        let contents = match read_limited(path) {
+            Ok(c) => c,
+            Err(why) => return self.failed(&name, why),
+        };
+        let ssh = match kind {
+            Kind::Ssh => true,
+            Kind::Age => false,
+            Kind::Detect => contents.windows(11).any(|w| w == b"PRIVATE KEY"),
+        };
+        let parsed = if ssh {
+            parse_ssh(&contents, path)
+        } else {
+            match std::str::from_utf8(&contents) {
+                Ok(text) => parse_age_lines(text),
+                Err(_) => Err("not a text file".into()),
+            }
+        };
+        match parsed {
+            Ok(found) => self.loaded(&name, found),
+            Err(why) => self.failed(&name, why),
+        }
+    }
+
+    fn text(&mut self, name: &str, text: &str) {
+        match parse_age_lines(text) {
+            Ok(found) => self.loaded(name, found),
+            Err(why) => self.failed(name, why),
+        }
+    }
+
+    fn command(&mut self, cmd: &str, env: &Environment, timeout: Duration) {
+        let name = "SOPS_AGE_KEY_CMD";
+        let words = match shell_words::split(cmd) {
+            Ok(words) if !words.is_empty() => words,
+            Ok(_) => return self.failed(name, "empty command".into()),
+            Err(_) => {
+                return self.failed(name, "cannot split the command (unbalanced quotes?)".into())
+            }
+        };
+        let program = OsString::from(&words[0]);
+        let args: Vec<OsString> = words[1..].iter().map(OsString::from).collect();
+        let output = match child::run(&program, &args, timeout, name, Some(env)) {
+            Ok(output) => output,
+            Err(e) => return self.failed(name, strip_prefix(e, name)),
+        };
+        if !output.status.success() {
+            return self.failed(name, format!("the command failed ({})", output.status));
+        }
+        match std::str::from_utf8(&output.stdout) {
+            Ok(text) => self.text(name, text),
+            Err(_) => self.failed(
+                name,
+                "the command printed something that is not text".into(),
+            ),
+        }
+    }
+
+    fn check_permissions(&mut self, path: &Path) {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            if let Ok(meta) = std::fs::metadata(path) {
+                let mode = meta.permissions().mode() & 0o777;
+                if mode & 0o044 != 0 {
+                    self.warnings.push(format!(
+                        "key file {} is readable by group or others (mode {mode:03o}); chmod 400 it",
+                        path.display()
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn strip_prefix(error: SopsError, name: &str) -> String {
+    let text = error.reason;
+    text.strip_prefix(&format!("{name}: "))
+        .map(str::to_string)
+        .unwrap_or(text)
+}
+
+fn read_limited(path: &Path) -> Result<Zeroizing<Vec<u8>>, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {}", io_reason(&e)))?;
+    let mut contents = Zeroizing::new(Vec::with_capacity(4096));
+    // Key files are small; a huge one is a mistake, not a key.
+    file.take(1 << 20)
+        .read_to_end(&mut contents)
+        .map_err(|e| format!("cannot read: {}", io_reason(&e)))?;
+    Ok(contents)
+}
+
+fn io_reason(error: &std::io::Error) -> &'static str {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "file not found",
+        std::io::ErrorKind::PermissionDenied => "permission denied",
+        std::io::ErrorKind::IsADirectory => "is a directory",
+        _ => "I/O error",
+    }
+}
+
+/// Parses age identity lines: `AGE-SECRET-KEY-1...`, skipping blanks and `#`.
+/// One bad line makes the whole source fail, as in sops.
+fn parse_age_lines(text: &str) -> Result<Vec<AgeIdentity>, String> {
+    let trimmed = text.trim_start();
+    if trimmed.starts_with("age-encryption.org") || trimmed.starts_with("-----BEGIN AGE") {
+        return Err("passphrase-protected key files need the sops executable".into());
+    }
+    let mut found: Vec<AgeIdentity> = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if line.starts_with("AGE-PLUGIN-") {
+            return Err(format!(
+                "line {}: age plugin identities are not supported",
+                number + 1
+            ));
+        }
+        if !line.starts_with("AGE-SECRET-KEY-1") {
+            return Err(format!("line {}: not an age identity", number + 1));
+        }
+        let identity = age::x25519::Identity::from_str(line)
+            .map_err(|_| format!("line {}: malformed age identity", number + 1))?;
+        found.push(Box::new(identity));
+    }
+    Ok(found)
+}
+
+fn parse_ssh(contents: &[u8], path: &Path) -> Result<Vec<AgeIdentity>, String> {
+    let reader = BufReader::new(contents);
+    match age::ssh::Identity::from_buffer(reader, Some(path.display().to_string())) {
+        Ok(age::ssh::Identity::Unencrypted(key)) => {
+            Ok(vec![Box::new(age::ssh::Identity::Unencrypted(key))])
+        }
+        Ok(age::ssh::Identity::Encrypted(_)) => {
+            Err("passphrase-protected ssh keys are not supported".into())
+        }
+        Ok(age::ssh::Identity::Unsupported(_)) => Err("unsupported ssh key type".into()),
+        Err(_) => Err("not a valid ssh private key".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn age_lines_skip_comments_and_reject_junk() {
+        let key = age::x25519::Identity::generate();
+        use age::secrecy::ExposeSecret;
+        let text = format!("# created\n\n{}\n", key.to_string().expose_secret());
+        assert_eq!(parse_age_lines(&text).unwrap().len(), 1);
+        let err = parse_age_lines("AGE-SECRET-KEY-1NOPE\n").err().unwrap();
+        assert!(err.contains("line 1"), "{err}");
+        assert!(parse_age_lines("hello\n").is_err());
+    }
+
+    #[test]
+    fn absent_sources_are_recorded_without_failing() {
+        let env = Environment::default().with("HOME", "/nonexistent-home");
+        let ids = gather(&env, None, Duration::from_secs(1));
+        assert!(ids.identities.is_empty());
+        assert!(ids.sources.iter().all(|s| s.state == SourceState::Absent));
+        assert!(ids.describe().contains("no identity source"));
+    }
+}

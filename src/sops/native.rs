@@ -1,0 +1,290 @@
+//! In-process decryption of age-encrypted SOPS files, MAC included.
+//!
+//! Three steps, each failing closed: unwrap the 32-byte data key from one of
+//! the file's `age` stanzas; walk every document in order, decrypting the
+//! leaves the file's rule says are encrypted and hashing every leaf sops
+//! hashes; then decrypt the stored MAC (bound to `lastmodified`) and compare.
+//! A missing, undecryptable or different MAC is an error: there is no switch
+//! to skip it.
+//!
+//! One YAML subtlety: serde_yaml does not say whether a scalar was quoted, and
+//! sops hashes an unquoted `2024-01-01` as a time but a quoted one as text.
+//! Such unencrypted leaves are rare, so when the first reading's MAC does not
+//! match and the file has one, the walk is repeated with the other reading.
+
+use super::error::{ErrorKind, Result, SopsError};
+use super::format::{EncryptedFile, Raw};
+use super::metadata::Metadata;
+use super::timefmt::Timestamp;
+use super::tree::{go_json_float, go_plain_float, Document, Leaf, LeafKind, Node};
+use super::value::{Plain, ValueCipher};
+use super::Format;
+use sha2::{Digest, Sha512};
+use std::io::Read;
+use zeroize::Zeroizing;
+
+/// An age identity usable for unwrapping data keys.
+pub type AgeIdentity = Box<dyn age::Identity + Send + Sync>;
+
+/// sha256("sops"): the start of a MAC taken over encrypted values only.
+const MAC_ONLY_ENCRYPTED_INIT: [u8; 32] = [
+    0x8a, 0x3f, 0xd2, 0xad, 0x54, 0xce, 0x66, 0x52, 0x7b, 0x10, 0x34, 0xf3, 0xd1, 0x47, 0xbe, 0x0b,
+    0x0b, 0x97, 0x5b, 0x3b, 0xf4, 0x4f, 0x72, 0xc6, 0xfd, 0xad, 0xec, 0x81, 0x76, 0xf2, 0x7d, 0x69,
+];
+
+/// Why the native backend cannot take a file at all (then `auto` uses sops).
+pub fn unsupported_reason(meta: &Metadata) -> Option<String> {
+    if meta.age.is_empty() {
+        return Some(if meta.other_keys.is_empty() {
+            "the file has no master keys".into()
+        } else {
+            format!(
+                "the file has no age key (it uses {})",
+                meta.other_keys.join(", ")
+            )
+        });
+    }
+    if meta.key_groups > 1 {
+        return Some(format!(
+            "the file splits its key over {} key groups (Shamir)",
+            meta.key_groups
+        ));
+    }
+    if let super::rules::Rule::CommentRegex(name) = meta.rule {
+        return Some(format!("the file uses '{name}', which needs YAML comments"));
+    }
+    None
+}
+
+/// Unwraps the data key from the first age stanza one of `identities` opens.
+pub fn unwrap_data_key(meta: &Metadata, identities: &[AgeIdentity]) -> Result<Zeroizing<[u8; 32]>> {
+    let mut failures = Vec::new();
+    for (index, stanza) in meta.age.iter().enumerate() {
+        let armored = age::armor::ArmoredReader::new(stanza.enc.as_bytes());
+        let decryptor = match age::Decryptor::new(armored) {
+            Ok(d) => d,
+            Err(_) => {
+                failures.push(format!("age entry {} is not a valid age file", index + 1));
+                continue;
+            }
+        };
+        let mut reader =
+            match decryptor.decrypt(identities.iter().map(|i| i.as_ref() as &dyn age::Identity)) {
+                Ok(r) => r,
+                Err(age::DecryptError::NoMatchingKeys) => continue,
+                Err(_) => {
+                    failures.push(format!("age entry {} does not decrypt", index + 1));
+                    continue;
+                }
+            };
+        let mut key = Zeroizing::new(Vec::with_capacity(33));
+        if reader.read_to_end(&mut key).is_err() {
+            failures.push(format!("age entry {} is corrupt", index + 1));
+            continue;
+        }
+        let mut out = Zeroizing::new([0u8; 32]);
+        if key.len() != 32 {
+            failures.push(format!(
+                "age entry {} does not hold a 32-byte data key",
+                index + 1
+            ));
+            continue;
+        }
+        out.copy_from_slice(&key);
+        return Ok(out);
+    }
+    if failures.is_empty() {
+        Err(SopsError::new(
+            ErrorKind::NoIdentity,
+            format!(
+                "no age identity matches the file's recipients ({})",
+                meta.recipients().join(", ")
+            ),
+        ))
+    } else {
+        Err(SopsError::decryption(format!(
+            "cannot unwrap the data key: {}",
+            failures.join("; ")
+        )))
+    }
+}
+
+/// Decrypts every document of `file` with `data_key` and verifies the MAC.
+pub fn decrypt(file: &EncryptedFile, meta: &Metadata, data_key: &[u8; 32]) -> Result<Document> {
+    let cipher = ValueCipher::new(data_key);
+    let stored = stored_mac(meta, &cipher)?;
+    let yaml = file.format == Format::Yaml;
+    let first = Walk::run(file, meta, &cipher, yaml)?;
+    if first.matches(&stored) {
+        return Ok(first.into_document(file));
+    }
+    if first.ambiguous {
+        let second = Walk::run(file, meta, &cipher, false)?;
+        if second.matches(&stored) {
+            return Ok(second.into_document(file));
+        }
+    }
+    Err(SopsError::decryption(
+        "MAC mismatch: the file was changed after it was encrypted",
+    ))
+}
+
+fn stored_mac(meta: &Metadata, cipher: &ValueCipher) -> Result<Zeroizing<Vec<u8>>> {
+    if meta.mac.is_empty() {
+        return Err(SopsError::decryption("the file has no MAC"));
+    }
+    let (mac, kind) = cipher
+        .decrypt_raw(&meta.mac, &meta.lastmodified)
+        .map_err(|e| SopsError::decryption(format!("the MAC does not decrypt ({})", e.reason)))?;
+    if kind != "str" {
+        return Err(SopsError::decryption("the MAC is not stored as text"));
+    }
+    Ok(mac)
+}
+
+/// One pass over the documents: the decrypted roots and the MAC computed.
+struct Walk<'a> {
+    meta: &'a Metadata,
+    cipher: &'a ValueCipher,
+    /// Read unencrypted YAML strings that look like timestamps as times.
+    yaml_times: bool,
+    /// Whether some leaf could be read either way.
+    ambiguous: bool,
+    hash: Sha512,
+    roots: Vec<Node>,
+}
+
+impl<'a> Walk<'a> {
+    fn run(
+        file: &EncryptedFile,
+        meta: &'a Metadata,
+        cipher: &'a ValueCipher,
+        yaml_times: bool,
+    ) -> Result<Self> {
+        let mut walk = Walk {
+            meta,
+            cipher,
+            yaml_times,
+            ambiguous: false,
+            hash: Sha512::new(),
+            roots: Vec::with_capacity(file.branches.len()),
+        };
+        if meta.mac_only_encrypted {
+            walk.hash.update(MAC_ONLY_ENCRYPTED_INIT);
+        }
+        let mut path = Vec::new();
+        for branch in &file.branches {
+            let root = walk.map(branch, &mut path)?;
+            walk.roots.push(root);
+        }
+        Ok(walk)
+    }
+
+    fn matches(&self, stored: &[u8]) -> bool {
+        let computed: String = self
+            .hash
+            .clone()
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect();
+        // Compare without an early exit, as MACs should be.
+        computed.len() == stored.len()
+            && computed
+                .bytes()
+                .zip(stored)
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
+
+    fn into_document(self, file: &EncryptedFile) -> Document {
+        Document {
+            roots: self.roots,
+            binary: file.format == Format::Binary,
+        }
+    }
+
+    fn map<'r>(&mut self, items: &'r [(String, Raw)], path: &mut Vec<&'r str>) -> Result<Node> {
+        let mut out = Vec::with_capacity(items.len());
+        for (key, value) in items {
+            path.push(key);
+            let node = self.node(value, path)?;
+            path.pop();
+            out.push((key.clone(), node));
+        }
+        Ok(Node::Map(out))
+    }
+
+    fn node<'r>(&mut self, value: &'r Raw, path: &mut Vec<&'r str>) -> Result<Node> {
+        match value {
+            Raw::Map(items) => self.map(items, path),
+            // List indices are not part of the additional data.
+            Raw::List(items) => Ok(Node::List(
+                items
+                    .iter()
+                    .map(|v| self.node(v, path))
+                    .collect::<Result<_>>()?,
+            )),
+            Raw::Null => Ok(Node::Null),
+            scalar if self.meta.rule.encrypts(path) => self.encrypted(scalar, path),
+            scalar => Ok(self.clear(scalar)),
+        }
+    }
+
+    fn encrypted(&mut self, value: &Raw, path: &[&str]) -> Result<Node> {
+        let place = || format!("{}:", path.join(":"));
+        let Raw::Str(text) = value else {
+            return Err(SopsError::decryption(format!(
+                "the value at '{}' should be encrypted but is not",
+                place()
+            )));
+        };
+        // sops never encrypts an empty string; it hashes as nothing.
+        if text.is_empty() {
+            return Ok(Node::Leaf(Leaf::new(LeafKind::Str, Vec::new())));
+        }
+        match self.cipher.decrypt(text, &place()) {
+            Ok(Plain::Value { mac, leaf }) => {
+                self.hash.update(&mac);
+                Ok(Node::Leaf(leaf))
+            }
+            Ok(Plain::Comment) => Err(SopsError::decryption(format!(
+                "the value at '{}' is a comment",
+                place()
+            ))),
+            Err(e) => Err(SopsError::decryption(format!(
+                "the value at '{}' does not decrypt: {}",
+                place(),
+                e.reason
+            ))),
+        }
+    }
+
+    fn clear(&mut self, value: &Raw) -> Node {
+        let (mac, kind, text) = match value {
+            Raw::Str(s) => match Timestamp::parse(s).filter(|_| self.yaml_times) {
+                Some(t) => {
+                    self.ambiguous = true;
+                    let text = t.to_rfc3339_nano();
+                    (text.clone(), LeafKind::Time, text)
+                }
+                None => (s.clone(), LeafKind::Str, s.clone()),
+            },
+            Raw::Int(i) => (i.to_string(), LeafKind::Int, i.to_string()),
+            Raw::Float(f) => (go_plain_float(*f), LeafKind::Float, go_json_float(*f)),
+            Raw::Bool(b) => {
+                let (mac, text) = if *b {
+                    ("True", "true")
+                } else {
+                    ("False", "false")
+                };
+                (mac.to_string(), LeafKind::Bool, text.to_string())
+            }
+            Raw::Map(_) | Raw::List(_) | Raw::Null => (String::new(), LeafKind::Str, String::new()),
+        };
+        if !self.meta.mac_only_encrypted {
+            self.hash.update(mac.as_bytes());
+        }
+        Node::Leaf(Leaf::new(kind, text.into_bytes()))
+    }
+}

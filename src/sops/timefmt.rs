@@ -1,0 +1,189 @@
+//! RFC 3339 timestamps, normalised the way sops (Go's `time`) prints them.
+//!
+//! The MAC hashes a `time` value as Go re-prints it, not as written, and the
+//! MAC itself is bound to `lastmodified` re-printed without fractions; an
+//! unencrypted YAML timestamp is hashed as a time too. So the exact text
+//! matters, and this small parser and printer reproduce Go's forms:
+//! `2024-01-01T00:00:00Z`, fractions without trailing zeros, `Z` for UTC.
+
+/// A parsed timestamp, kept as its fields (no calendar arithmetic is needed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timestamp {
+    date: (u32, u32, u32),
+    time: (u32, u32, u32),
+    /// Fractional seconds as written, trailing zeros removed.
+    fraction: String,
+    /// Offset from UTC in minutes.
+    offset_minutes: i32,
+}
+
+impl Timestamp {
+    /// Parses RFC 3339 and the YAML timestamp forms sops accepts (`2024-01-01`,
+    /// a space instead of `T`, a missing zone meaning UTC).
+    pub fn parse(text: &str) -> Option<Timestamp> {
+        let mut cur = Cursor(text.as_bytes());
+        let year = cur.digits(4, 4)?;
+        cur.expect(b'-')?;
+        let month = cur.digits(1, 2)?;
+        cur.expect(b'-')?;
+        let day = cur.digits(1, 2)?;
+        if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+            return None;
+        }
+        let mut stamp = Timestamp {
+            date: (year, month, day),
+            time: (0, 0, 0),
+            fraction: String::new(),
+            offset_minutes: 0,
+        };
+        if cur.0.is_empty() {
+            return Some(stamp);
+        }
+        match cur.next()? {
+            b'T' | b't' | b' ' => {}
+            _ => return None,
+        }
+        let hour = cur.digits(1, 2)?;
+        cur.expect(b':')?;
+        let minute = cur.digits(1, 2)?;
+        cur.expect(b':')?;
+        let second = cur.digits(1, 2)?;
+        if hour > 23 || minute > 59 || second > 60 {
+            return None;
+        }
+        stamp.time = (hour, minute, second);
+        if cur.0.first() == Some(&b'.') {
+            cur.next();
+            let len = cur.0.iter().take_while(|b| b.is_ascii_digit()).count();
+            if len == 0 || len > 9 {
+                return None;
+            }
+            let (frac, rest) = cur.0.split_at(len);
+            stamp.fraction = String::from_utf8_lossy(frac)
+                .trim_end_matches('0')
+                .to_string();
+            cur.0 = rest;
+        }
+        match cur.0 {
+            [] | [b'Z'] | [b'z'] => {}
+            [sign @ (b'+' | b'-'), ..] => {
+                let negative = *sign == b'-';
+                cur.next();
+                let hours = cur.digits(2, 2)?;
+                let minutes = if cur.0.is_empty() {
+                    0
+                } else {
+                    cur.expect(b':')?;
+                    cur.digits(2, 2)?
+                };
+                if !cur.0.is_empty() || hours > 23 || minutes > 59 {
+                    return None;
+                }
+                let offset = i32::try_from(hours * 60 + minutes).ok()?;
+                stamp.offset_minutes = if negative { -offset } else { offset };
+            }
+            _ => return None,
+        }
+        Some(stamp)
+    }
+
+    /// Go's `RFC3339Nano` form (what `sops -d` prints for a time).
+    pub fn to_rfc3339_nano(&self) -> String {
+        self.format(true)
+    }
+
+    /// Go's `RFC3339` form, no fraction (the MAC's additional data).
+    pub fn to_rfc3339(&self) -> String {
+        self.format(false)
+    }
+
+    fn format(&self, with_fraction: bool) -> String {
+        let (y, mo, d) = self.date;
+        let (h, mi, s) = self.time;
+        let mut out = format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}");
+        if with_fraction && !self.fraction.is_empty() {
+            out.push('.');
+            out.push_str(&self.fraction);
+        }
+        if self.offset_minutes == 0 {
+            out.push('Z');
+        } else {
+            let sign = if self.offset_minutes < 0 { '-' } else { '+' };
+            let abs = self.offset_minutes.unsigned_abs();
+            out.push_str(&format!("{sign}{:02}:{:02}", abs / 60, abs % 60));
+        }
+        out
+    }
+}
+
+struct Cursor<'a>(&'a [u8]);
+
+impl Cursor<'_> {
+    fn next(&mut self) -> Option<u8> {
+        let (&first, rest) = self.0.split_first()?;
+        self.0 = rest;
+        Some(first)
+    }
+
+    fn expect(&mut self, byte: u8) -> Option<()> {
+        (self.next()? == byte).then_some(())
+    }
+
+    fn digits(&mut self, min: usize, max: usize) -> Option<u32> {
+        let len = self
+            .0
+            .iter()
+            .take(max)
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if len < min {
+            return None;
+        }
+        let (digits, rest) = self.0.split_at(len);
+        self.0 = rest;
+        std::str::from_utf8(digits).ok()?.parse().ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nano(text: &str) -> Option<String> {
+        Timestamp::parse(text).map(|t| t.to_rfc3339_nano())
+    }
+
+    #[test]
+    fn normalises_like_go() {
+        assert_eq!(nano("2024-01-01").as_deref(), Some("2024-01-01T00:00:00Z"));
+        assert_eq!(
+            nano("2024-03-04T05:06:07.500+02:00").as_deref(),
+            Some("2024-03-04T05:06:07.5+02:00")
+        );
+        assert_eq!(
+            nano("2024-03-04 05:06:07").as_deref(),
+            Some("2024-03-04T05:06:07Z")
+        );
+        assert_eq!(
+            nano("2024-03-04T05:06:07+00:00").as_deref(),
+            Some("2024-03-04T05:06:07Z")
+        );
+        let t = Timestamp::parse("2026-11-28T17:34:32.123Z").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-11-28T17:34:32Z");
+    }
+
+    #[test]
+    fn rejects_non_timestamps() {
+        for text in [
+            "",
+            "2024",
+            "2024-13-01",
+            "hello",
+            "2024-01-01T",
+            "2024-01-01T10:00:00+5",
+            "2024-01-01x",
+        ] {
+            assert!(Timestamp::parse(text).is_none(), "{text}");
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! Decrypted documents: ordered trees whose leaves live in wiping buffers.
+//!
+//! Every backend (native or the `sops` executable) produces a [`Document`];
+//! lookups, the cache and `as = "json"` only ever see this shape, so the two
+//! backends answer the same key with the same text. A leaf keeps the text sops
+//! itself prints for it (`true`, `42`, `1.5`, RFC 3339 times), plus its kind,
+//! so a subtree can be turned back into JSON with the right quoting. Keys are
+//! names, not secrets, and stay plain `String`s.
+
+use zeroize::Zeroizing;
+
+/// The type a leaf had in the SOPS file (sops's `type:` tags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeafKind {
+    /// Text (`str`), also dotenv and INI values.
+    Str,
+    /// A whole number (`int`).
+    Int,
+    /// A floating-point number (`float`).
+    Float,
+    /// `true` or `false` (`bool`).
+    Bool,
+    /// An RFC 3339 timestamp (`time`).
+    Time,
+    /// Raw bytes (`bytes`).
+    Bytes,
+}
+
+/// One scalar value: its kind and its text, wiped on drop.
+pub struct Leaf {
+    /// What the value was in the file.
+    pub kind: LeafKind,
+    /// The value as sops prints it.
+    pub text: Zeroizing<Vec<u8>>,
+}
+
+/// A node of a decrypted document.
+pub enum Node {
+    /// A mapping, in file order.
+    Map(Vec<(String, Node)>),
+    /// A list, in file order.
+    List(Vec<Node>),
+    /// A scalar.
+    Leaf(Leaf),
+    /// An explicit null.
+    Null,
+}
+
+/// A decrypted SOPS file: one root mapping per document (YAML may have several).
+pub struct Document {
+    /// The documents, in file order; each is a `Node::Map`.
+    pub roots: Vec<Node>,
+    /// Whether this came from a binary-format file (the secret is all of `data`).
+    pub binary: bool,
+}
+
+// Values never reach `Debug` output: only the shape is shown.
+impl std::fmt::Debug for Document {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Document({} document(s), <redacted>)", self.roots.len())
+    }
+}
+
+impl Leaf {
+    /// A leaf from its kind and text.
+    pub fn new(kind: LeafKind, text: Vec<u8>) -> Self {
+        Leaf {
+            kind,
+            text: Zeroizing::new(text),
+        }
+    }
+}
+
+impl Document {
+    /// The node at `segments` in the first document that has it. A segment
+    /// that is a whole number indexes a list.
+    pub fn get(&self, segments: &[String]) -> Option<&Node> {
+        self.roots.iter().find_map(|root| walk(root, segments))
+    }
+
+    /// Number of leaves in all documents (for tests and reports).
+    pub fn leaf_count(&self) -> usize {
+        fn count(node: &Node) -> usize {
+            match node {
+                Node::Map(items) => items.iter().map(|(_, n)| count(n)).sum(),
+                Node::List(items) => items.iter().map(count).sum(),
+                Node::Leaf(_) => 1,
+                Node::Null => 0,
+            }
+        }
+        self.roots.iter().map(count).sum()
+    }
+}
+
+fn walk<'a>(mut node: &'a Node, segments: &[String]) -> Option<&'a Node> {
+    for segment in segments {
+        node = match node {
+            Node::Map(items) => items.iter().find(|(k, _)| k == segment).map(|(_, n)| n)?,
+            Node::List(items) => items.get(segment.parse::<usize>().ok()?)?,
+            Node::Leaf(_) | Node::Null => return None,
+        };
+    }
+    Some(node)
+}
+
+impl Node {
+    /// Compact JSON text of this node, built straight into a wiping buffer.
+    pub fn to_json(&self) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(Vec::with_capacity(256));
+        write_json(self, &mut out);
+        out
+    }
+}
+
+fn write_json(node: &Node, out: &mut Vec<u8>) {
+    match node {
+        Node::Map(items) => {
+            out.push(b'{');
+            for (i, (key, value)) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_json_string(key.as_bytes(), out);
+                out.push(b':');
+                write_json(value, out);
+            }
+            out.push(b'}');
+        }
+        Node::List(items) => {
+            out.push(b'[');
+            for (i, value) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_json(value, out);
+            }
+            out.push(b']');
+        }
+        Node::Null => out.extend_from_slice(b"null"),
+        Node::Leaf(leaf) => match leaf.kind {
+            LeafKind::Int | LeafKind::Bool => out.extend_from_slice(&leaf.text),
+            // JSON has no infinities or NaN: such floats travel as strings.
+            LeafKind::Float if matches!(&leaf.text[..], b"+Inf" | b"-Inf" | b"NaN") => {
+                write_json_string(&leaf.text, out)
+            }
+            LeafKind::Float => out.extend_from_slice(&leaf.text),
+            LeafKind::Str | LeafKind::Time | LeafKind::Bytes => write_json_string(&leaf.text, out),
+        },
+    }
+}
+
+fn write_json_string(bytes: &[u8], out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    // Invalid UTF-8 (a `bytes` leaf) is carried as U+FFFD, as Go's encoder does.
+    for chunk in bytes.utf8_chunks() {
+        for &b in chunk.valid().as_bytes() {
+            match b {
+                b'"' => out.extend_from_slice(b"\\\""),
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                0..=0x1f => {
+                    out.extend_from_slice(b"\\u00");
+                    out.push(HEX[usize::from(b >> 4)]);
+                    out.push(HEX[usize::from(b & 0xf)]);
+                }
+                _ => out.push(b),
+            }
+        }
+        if !chunk.invalid().is_empty() {
+            out.extend_from_slice("\u{fffd}".as_bytes());
+        }
+    }
+    out.push(b'"');
+}
+
+/// A float as sops's JSON output prints it (Go's `encoding/json`): plain
+/// digits between 1e-6 and 1e21, exponent form outside, shortest round-trip.
+pub fn go_json_float(value: f64) -> String {
+    if value.is_nan() {
+        return "NaN".into();
+    }
+    if value.is_infinite() {
+        return if value > 0.0 { "+Inf" } else { "-Inf" }.into();
+    }
+    let abs = value.abs();
+    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
+        // Rust prints `1e21` / `1.5e-7`; Go prints `1e+21` / `1.5e-7`.
+        let text = format!("{value:e}");
+        match text.split_once('e') {
+            Some((mantissa, exp)) if !exp.starts_with('-') => format!("{mantissa}e+{exp}"),
+            _ => text,
+        }
+    } else {
+        format!("{value}")
+    }
+}
+
+/// A float as sops hashes it in the MAC (Go's `FormatFloat(f, 'f', -1, 64)`).
+pub fn go_plain_float(value: f64) -> String {
+    if value.is_nan() {
+        "NaN".into()
+    } else if value.is_infinite() {
+        if value > 0.0 { "+Inf" } else { "-Inf" }.into()
+    } else {
+        format!("{value}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leaf(kind: LeafKind, text: &str) -> Node {
+        Node::Leaf(Leaf::new(kind, text.as_bytes().to_vec()))
+    }
+
+    #[test]
+    fn floats_print_like_go() {
+        assert_eq!(go_json_float(1.5), "1.5");
+        assert_eq!(go_json_float(5432.0), "5432");
+        assert_eq!(go_json_float(1e21), "1e+21");
+        assert_eq!(go_json_float(1.5e-7), "1.5e-7");
+        assert_eq!(go_json_float(0.000001), "0.000001");
+        assert_eq!(
+            go_json_float(12345678901234567890.0),
+            "12345678901234567000"
+        );
+        assert_eq!(go_plain_float(1e21), "1000000000000000000000");
+        assert_eq!(go_plain_float(f64::INFINITY), "+Inf");
+        assert_eq!(go_plain_float(-0.0), "-0");
+    }
+
+    #[test]
+    fn lookup_walks_maps_and_lists_across_documents() {
+        let doc = Document {
+            roots: vec![
+                Node::Map(vec![(
+                    "a".into(),
+                    Node::List(vec![leaf(LeafKind::Int, "1")]),
+                )]),
+                Node::Map(vec![("b".into(), leaf(LeafKind::Str, "x"))]),
+            ],
+            binary: false,
+        };
+        let seg = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(matches!(doc.get(&seg(&["a", "0"])), Some(Node::Leaf(_))));
+        assert!(doc.get(&seg(&["a", "1"])).is_none());
+        assert!(doc.get(&seg(&["a", "x"])).is_none());
+        assert!(matches!(doc.get(&seg(&["b"])), Some(Node::Leaf(_))));
+        assert_eq!(doc.leaf_count(), 2);
+    }
+
+    #[test]
+    fn json_output_quotes_by_kind() {
+        let node = Node::Map(vec![
+            ("s".into(), leaf(LeafKind::Str, "a\"b\n")),
+            ("i".into(), leaf(LeafKind::Int, "42")),
+            ("b".into(), leaf(LeafKind::Bool, "true")),
+            ("f".into(), leaf(LeafKind::Float, "1e+21")),
+            ("t".into(), leaf(LeafKind::Time, "2024-01-01T00:00:00Z")),
+            ("n".into(), Node::Null),
+        ]);
+        let text = String::from_utf8(node.to_json().to_vec()).unwrap();
+        assert_eq!(
+            text,
+            r#"{"s":"a\"b\n","i":42,"b":true,"f":1e+21,"t":"2024-01-01T00:00:00Z","n":null}"#
+        );
+    }
+}

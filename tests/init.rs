@@ -1,0 +1,266 @@
+//! `--init` and `--init-group`, in the style of tini's tests: signals
+//! forwarded, zombies reaped, exit statuses and signal deaths passed on.
+#![cfg(target_os = "linux")]
+
+mod process_common;
+
+use nix::libc;
+use process_common::{gone_within, send, wait_within, Lines, Sandbox};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// `kstrun <mode> -s X=x.y --set x.y=value -- sh -c script`, spawned with stdout piped.
+fn spawn(sandbox: &Sandbox, mode: &str, script: &str) -> (std::process::Child, Lines) {
+    let mut child = sandbox
+        .spawn_command()
+        .args([
+            mode,
+            "-s",
+            "X=x.y",
+            "--set",
+            "x.y=init-secret",
+            "--",
+            "sh",
+            "-c",
+            script,
+        ])
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start kstrun");
+    let lines = Lines::new(child.stdout.take().expect("stdout"));
+    (child, lines)
+}
+
+#[test]
+fn every_catchable_signal_is_forwarded_to_the_child() {
+    let rtmin1 = libc::SIGRTMIN() + 1;
+    let signals = [
+        ("HUP", libc::SIGHUP),
+        ("INT", libc::SIGINT),
+        ("QUIT", libc::SIGQUIT),
+        ("USR1", libc::SIGUSR1),
+        ("USR2", libc::SIGUSR2),
+        ("PIPE", libc::SIGPIPE),
+        ("ALRM", libc::SIGALRM),
+        ("WINCH", libc::SIGWINCH),
+        ("CONT", libc::SIGCONT),
+        ("TSTP", libc::SIGTSTP),
+        ("TTIN", libc::SIGTTIN),
+        ("TTOU", libc::SIGTTOU),
+        ("URG", libc::SIGURG),
+        ("RT", rtmin1),
+    ];
+    let mut script = String::new();
+    for (name, signo) in &signals {
+        script.push_str(&format!("trap 'echo {name}' {signo}; "));
+    }
+    script.push_str("trap 'echo TERM; exit 0' TERM; echo ready; while :; do sleep 0.02; done");
+    let sandbox = Sandbox::new();
+    let (mut child, lines) = spawn(&sandbox, "--init", &script);
+    assert_eq!(lines.expect("ready", WAIT), "ready");
+    for (name, signo) in signals {
+        send(child.id(), signo);
+        assert_eq!(lines.expect(name, WAIT), name);
+    }
+    send(child.id(), libc::SIGTERM);
+    assert_eq!(lines.expect("TERM", WAIT), "TERM");
+    let status = wait_within(&mut child, WAIT);
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn a_child_trapping_sigterm_ends_within_a_second() {
+    let sandbox = Sandbox::new();
+    let (mut child, lines) = spawn(
+        &sandbox,
+        "--init",
+        "trap 'exit 0' TERM; echo ready; while :; do sleep 0.05; done",
+    );
+    assert_eq!(lines.expect("ready", WAIT), "ready");
+    let start = Instant::now();
+    send(child.id(), libc::SIGTERM);
+    let status = wait_within(&mut child, WAIT);
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn init_group_reaches_the_childs_own_children() {
+    // The shell waits for a foreground `sleep`; only a signal to the whole
+    // group reaches that sleep, so only --init-group ends it early.
+    let sandbox = Sandbox::new();
+    let (mut child, lines) = spawn(
+        &sandbox,
+        "--init-group",
+        "trap 'echo trapped' TERM; echo ready; sleep 30; echo \"sleep ended: $?\"",
+    );
+    assert_eq!(lines.expect("ready", WAIT), "ready");
+    std::thread::sleep(Duration::from_millis(100));
+    let start = Instant::now();
+    send(child.id(), libc::SIGTERM);
+    let status = wait_within(&mut child, WAIT);
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(lines.expect("trap", WAIT), "trapped");
+    assert_eq!(lines.expect("sleep status", WAIT), "sleep ended: 143");
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn exit_statuses_pass_through() {
+    let sandbox = Sandbox::new();
+    for code in [0, 1, 2, 42, 125, 126, 127, 128, 200, 255] {
+        let output = sandbox
+            .kstrun()
+            .args(["--init", "-s", "X=x.y", "--set", "x.y=1", "--", "sh", "-c"])
+            .arg(format!("exit {code}"))
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(code), "{output:?}");
+    }
+}
+
+#[test]
+fn signal_deaths_become_128_plus_n() {
+    let sandbox = Sandbox::new();
+    for signo in [
+        libc::SIGHUP,
+        libc::SIGINT,
+        libc::SIGKILL,
+        libc::SIGUSR1,
+        libc::SIGTERM,
+        libc::SIGALRM,
+    ] {
+        let output = sandbox
+            .kstrun()
+            .args(["--init", "-s", "X=x.y", "--set", "x.y=1", "--", "sh", "-c"])
+            .arg(format!("kill -{signo} $$"))
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(128 + signo), "{output:?}");
+    }
+}
+
+#[test]
+fn exec_failures_keep_126_and_127() {
+    let sandbox = Sandbox::new();
+    let not_found = sandbox
+        .kstrun()
+        .args([
+            "--init",
+            "-s",
+            "X=x.y",
+            "--set",
+            "x.y=1",
+            "--",
+            "no-such-program-here",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(not_found.status.code(), Some(127), "{not_found:?}");
+    assert!(String::from_utf8_lossy(&not_found.stderr).contains("command not found"));
+    let file = sandbox.write("not-executable", b"data");
+    let denied = sandbox
+        .kstrun()
+        .args(["--init", "-s", "X=x.y", "--set", "x.y=1", "--"])
+        .arg(&file)
+        .output()
+        .expect("run");
+    assert_eq!(denied.status.code(), Some(126), "{denied:?}");
+}
+
+#[test]
+fn orphaned_grandchildren_are_adopted_and_reaped() {
+    // The subshell exits at once, orphaning its `sleep`; kstrun, a child
+    // subreaper, adopts it and must reap it when it ends.
+    let script = r#"
+        (sleep 0.3 & echo $! > grandchild)
+        sleep 0.1
+        gc=$(cat grandchild)
+        echo "parent=$(awk '/^PPid:/ {print $2}' /proc/$gc/status) kstrun=$PPID"
+        sleep 0.6
+        if [ -e /proc/$gc ]; then echo "left: $(awk '/^State:/ {print $2}' /proc/$gc/status)"; else echo reaped; fi
+        zombies=0
+        for s in /proc/[0-9]*/status; do
+            awk -v k="$PPID" '/^State:/ {z = ($2 == "Z")} /^PPid:/ {p = $2} END {exit !(z && p == k)}' "$s" 2>/dev/null && zombies=$((zombies + 1))
+        done
+        echo "zombies=$zombies"
+    "#;
+    let sandbox = Sandbox::new();
+    let output = sandbox
+        .kstrun()
+        .args([
+            "--init", "-s", "X=x.y", "--set", "x.y=1", "--", "sh", "-c", script,
+        ])
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let mut lines = stdout.lines();
+    let adopted = lines.next().unwrap_or_default();
+    let (parent, kstrun) = adopted.split_once(' ').unwrap_or_default();
+    assert_eq!(
+        parent.strip_prefix("parent="),
+        kstrun.strip_prefix("kstrun="),
+        "{stdout}"
+    );
+    assert_eq!(lines.next(), Some("reaped"), "{stdout}");
+    assert_eq!(lines.next(), Some("zombies=0"), "{stdout}");
+}
+
+#[test]
+fn the_waiting_supervisor_holds_no_memfd_and_no_secret_descriptor() {
+    let sandbox = Sandbox::new();
+    sandbox.manifest("[secrets]\nCERT = { path = \"c.pem\", as = \"file\" }\n");
+    let mut child = sandbox
+        .spawn_command()
+        .args(["--init", "--set", "c.pem=certificate", "--", "sh", "-c"])
+        .arg("test -r \"$CERT\" && echo ready; sleep 30")
+        .spawn()
+        .expect("start");
+    let lines = Lines::new(child.stdout.take().expect("stdout"));
+    assert_eq!(lines.expect("ready", WAIT), "ready");
+    let fds: Vec<String> = std::fs::read_dir(format!("/proc/{}/fd", child.id()))
+        .expect("kstrun's descriptors (the test runs as the same user)")
+        .flatten()
+        .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+        .map(|target| target.to_string_lossy().into_owned())
+        .collect();
+    assert!(fds.iter().all(|t| !t.contains("memfd")), "{fds:?}");
+    send(child.id(), libc::SIGKILL);
+    let _ = child.wait();
+}
+
+#[test]
+fn sigkill_of_the_supervisor_does_not_orphan_a_running_secret() {
+    // Not a feature of kstrun, a property of memfds: the child keeps its copy,
+    // and once it ends no process holds the memfd.
+    let sandbox = Sandbox::new();
+    let var = format!("ORPHAN_{}", process_common::unique());
+    sandbox.manifest(&format!(
+        "[secrets]\n{var} = {{ path = \"o.key\", as = \"file\" }}\n"
+    ));
+    let mut child = sandbox
+        .spawn_command()
+        .args(["--init", "--set", "o.key=orphan-value", "--", "sh", "-c"])
+        .arg("echo $$; exec sleep 30")
+        .spawn()
+        .expect("start");
+    let lines = Lines::new(child.stdout.take().expect("stdout"));
+    let grandchild: u32 = lines.expect("pid", WAIT).parse().expect("pid");
+    send(child.id(), libc::SIGKILL);
+    let _ = child.wait();
+    send(grandchild, libc::SIGKILL);
+    assert!(gone_within(grandchild, WAIT));
+    let left = process_common::memfds_named(&var);
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -1,0 +1,224 @@
+//! The binary backend against the real sops, the document cache, and the
+//! choice of file (entry's file, default path, implicit vs configured).
+
+mod sops_common;
+
+use kstrun::secrets::providers::{SopsBackend, SopsProvider, SopsSettings};
+use kstrun::secrets::{Lookup, Provider, ProviderState, SecretError};
+use sops_common::*;
+use std::path::{Path, PathBuf};
+
+/// A `sops` wrapper that counts its runs in `count`, then runs the real sops.
+fn counting_wrapper(sandbox: &Sandbox, sops: &Path) -> (PathBuf, PathBuf) {
+    let count = sandbox.path().join("count");
+    let wrapper = sandbox.path().join("sops-wrapper");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho run >> '{}'\nexec '{}' \"$@\"\n",
+            count.display(),
+            sops.display()
+        ),
+    )
+    .unwrap();
+    set_mode(&wrapper, 0o755);
+    (wrapper, count)
+}
+
+fn runs(count: &Path) -> usize {
+    std::fs::read_to_string(count)
+        .map(|t| t.lines().count())
+        .unwrap_or(0)
+}
+
+#[test]
+fn binary_backend_reads_every_format_like_native() {
+    let Some(sops) = tool("sops") else { return };
+    let sandbox = Sandbox::new();
+    let env = sandbox.env();
+    let cases: [(&str, &[&str], &str); 9] = [
+        ("basic.sops.yaml", &["database", "port"], "5432"),
+        ("basic.sops.yaml", &["database", "enabled"], "true"),
+        ("basic.sops.yaml", &["database", "big_float"], "1e+21"),
+        ("basic.sops.yaml", &["servers", "1", "token"], "tok-beta"),
+        ("basic.sops.json", &["database", "port"], "5432"),
+        ("basic.sops.env", &["MULTI"], "first\nsecond"),
+        ("basic.sops.ini", &["mail.smtp", "user"], "mailer"),
+        ("multi.sops.yaml", &["third"], "3"),
+        ("blob.sops.bin", &["anything"], "-----BEGIN DEMO KEY-----"),
+    ];
+    for (file, key, expected) in cases {
+        let mut s = settings(&fixture(file), SopsBackend::Binary);
+        s.binary = sops.display().to_string();
+        let mut r = resolver(s, env.clone());
+        let record = r
+            .resolve(&request(key))
+            .unwrap_or_else(|e| panic!("{file}: {e}"))
+            .unwrap();
+        assert!(
+            record.value.as_str().unwrap().starts_with(expected),
+            "{file} {key:?}"
+        );
+        assert_eq!(record.meta("backend"), Some("binary"));
+    }
+}
+
+#[test]
+fn fifty_secrets_one_sops_run() {
+    let Some(sops) = tool("sops") else { return };
+    let sandbox = Sandbox::new();
+    let (wrapper, count) = counting_wrapper(&sandbox, &sops);
+    for backend in [SopsBackend::Binary, SopsBackend::Auto] {
+        let _ = std::fs::remove_file(&count);
+        let mut s = settings(&fixture("fifty.sops.yaml"), backend);
+        s.binary = wrapper.display().to_string();
+        // `binary` gets the key; `auto` gets none, so it falls back to the
+        // executable, which fails too: once for the file, not once per secret.
+        let env = match backend {
+            SopsBackend::Binary => sandbox.env(),
+            _ => sandbox.bare_env(),
+        };
+        let mut r = resolver(s, env);
+        for i in 1..=50 {
+            match r.resolve(&request(&[&format!("key_{i:04}")])) {
+                Ok(Some(record)) => {
+                    assert_eq!(backend, SopsBackend::Binary);
+                    assert!(record
+                        .value
+                        .as_str()
+                        .unwrap()
+                        .starts_with(&format!("value-{i:04}-")));
+                }
+                Err(err) if backend == SopsBackend::Auto => {
+                    let err = err.to_string();
+                    assert!(
+                        err.contains("no age identity matches")
+                            && err.contains("sops found no usable key"),
+                        "{err}"
+                    );
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(runs(&count), 1, "{backend:?}: sops runs");
+    }
+}
+
+#[test]
+fn native_cache_decrypts_once_and_notices_changes() {
+    let sandbox = Sandbox::new();
+    let file = sandbox.copy("fifty.sops.yaml");
+    let mut provider =
+        SopsProvider::with_environment(settings(&file, SopsBackend::Native), sandbox.env());
+    for i in 1..=50 {
+        let found = provider
+            .lookup(&request(&[&format!("key_{i:04}")]))
+            .unwrap();
+        assert!(matches!(found, Lookup::Found(_)));
+    }
+    assert_eq!(provider.decrypt_count(), 1);
+    // Another file's content under the same name: size and mtime change.
+    std::fs::copy(fixture("encrypted_regex.sops.yaml"), &file).unwrap();
+    let found = provider.lookup(&request(&["password"])).unwrap();
+    assert!(matches!(found, Lookup::Found(_)));
+    assert!(matches!(
+        provider.lookup(&request(&["key_0001"])).unwrap(),
+        Lookup::Missing { .. }
+    ));
+    assert_eq!(provider.decrypt_count(), 2);
+}
+
+#[test]
+fn missing_executable_names_the_setting() {
+    let sandbox = Sandbox::new();
+    let mut s = settings(&fixture("basic.sops.yaml"), SopsBackend::Binary);
+    s.binary = "kstrun-no-such-sops".into();
+    let err = resolver(s, sandbox.env())
+        .resolve(&request(&["emoji"]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("'kstrun-no-such-sops' was not found") && err.contains("'binary' setting"),
+        "{err}"
+    );
+    // auto with no identity and no executable: says everything that was tried.
+    let mut s = settings(&fixture("basic.sops.yaml"), SopsBackend::Auto);
+    s.binary = "kstrun-no-such-sops".into();
+    let err = resolver(s, sandbox.bare_env())
+        .resolve(&request(&["emoji"]))
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, SecretError::Decryption { .. }), "{text}");
+    assert!(
+        text.contains("age1") && text.contains("identity source") && text.contains("not found"),
+        "{text}"
+    );
+}
+
+#[test]
+fn binary_backend_reports_sops_failures_safely() {
+    let Some(sops) = tool("sops") else { return };
+    let sandbox = Sandbox::new();
+    // A MAC failure seen by sops: exit 51, no values in the message.
+    let path = sandbox.copy("basic.sops.yaml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("kept in clear", "kept in cleaR");
+    std::fs::write(&path, text).unwrap();
+    let mut s = settings(&path, SopsBackend::Binary);
+    s.binary = sops.display().to_string();
+    let err = resolver(s, sandbox.env())
+        .resolve(&request(&["emoji"]))
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(err, SecretError::Decryption { .. }) && text.contains("exit 51"),
+        "{text}"
+    );
+    assert_no_secret(&text, &["hunter2", "s3cr3t", "kept in"]);
+    // No usable key: exit 128.
+    let mut s = settings(&fixture("basic.sops.yaml"), SopsBackend::Binary);
+    s.binary = sops.display().to_string();
+    let err = resolver(s, sandbox.bare_env())
+        .resolve(&request(&["emoji"]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("exit 128"), "{err}");
+}
+
+#[test]
+fn file_choice_default_entry_and_missing() {
+    let sandbox = Sandbox::new();
+    let absent = sandbox.path().join("secrets.sops.yml");
+    // The implicit default that does not exist skips the tier.
+    let implicit = SopsSettings {
+        path: absent.clone(),
+        path_configured: false,
+        ..SopsSettings::default()
+    };
+    let mut provider = SopsProvider::with_environment(implicit.clone(), sandbox.env());
+    assert!(matches!(
+        provider.lookup(&request(&["a"])).unwrap(),
+        Lookup::Skipped { .. }
+    ));
+    assert!(matches!(provider.status().state, ProviderState::Skipped(_)));
+    // The entry's own file wins over the default path.
+    let mut entry = request(&["mail", "smtp", "password"]);
+    entry.metadata.path = Some(fixture("basic.sops.yaml"));
+    assert!(matches!(provider.lookup(&entry).unwrap(), Lookup::Found(_)));
+    // A configured file that does not exist is an error.
+    let configured = SopsSettings {
+        path_configured: true,
+        ..implicit
+    };
+    let mut provider = SopsProvider::with_environment(configured, sandbox.env());
+    let err = provider.lookup(&request(&["a"])).unwrap_err().to_string();
+    assert!(
+        err.contains("file not found") && err.contains("secrets.sops.yml"),
+        "{err}"
+    );
+    assert!(matches!(provider.status().state, ProviderState::Failed(_)));
+    let mut missing_entry = request(&["a"]);
+    missing_entry.metadata.path = Some(sandbox.path().join("nope.sops.yaml"));
+    assert!(provider.lookup(&missing_entry).is_err());
+}

@@ -1,0 +1,124 @@
+//! The sops tier through the `kstrun` binary: the quickstart runs with no
+//! sops executable, a tampered file stops the run with 125 before any child
+//! starts, and nothing secret is printed.
+
+mod common;
+
+use common::{assert_failed_125, assert_no_leak, Sandbox};
+use std::path::{Path, PathBuf};
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixture(name: &str) -> PathBuf {
+    repo().join("tests/fixtures/sops").join(name)
+}
+
+/// A PATH with the basic tools but no sops on it.
+fn path_without_sops() -> String {
+    "/usr/local/bin:/usr/bin:/bin".to_string()
+}
+
+#[test]
+fn quickstart_runs_without_a_sops_executable() {
+    let sandbox = Sandbox::new();
+    let output = sandbox
+        .kstrun()
+        .env("PATH", path_without_sops())
+        .arg("-m")
+        .arg(repo().join("examples/quickstart/kstrun.toml"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        stdout,
+        "postgres://demo:demo-password@localhost:5432/demo\ndemo-api-token\n"
+    );
+}
+
+fn manifest_for(sandbox: &Sandbox, file: &Path) {
+    let key = sandbox.write(
+        "key.txt",
+        &std::fs::read(fixture("test-age-key.txt")).unwrap(),
+    );
+    common_chmod(&key);
+    sandbox.manifest(&format!(
+        "pass = [\"PATH\"]\n[providers.sops]\npath = \"{}\"\nidentity = \"{}\"\nbackend = \"native\"\n[secrets]\nSMTP = \"mail.smtp.password\"\nDB = {{ path = \"database.url\", default = \"fallback\" }}\n",
+        file.display(),
+        key.display()
+    ));
+}
+
+fn common_chmod(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+#[test]
+fn secrets_reach_the_child_from_a_sops_file() {
+    let sandbox = Sandbox::new();
+    manifest_for(&sandbox, &fixture("basic.sops.yaml"));
+    let output = sandbox
+        .kstrun()
+        .args(["--", "sh", "-c", "printf '%s|%s' \"$SMTP\" \"$DB\""])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "hunter2|postgres://app:s3cr3t@db.internal:5432/app"
+    );
+}
+
+#[test]
+fn tampered_file_exits_125_without_starting_the_child() {
+    let sandbox = Sandbox::new();
+    let original = std::fs::read_to_string(fixture("basic.sops.yaml")).unwrap();
+    let tampered = sandbox.write(
+        "tampered.sops.yaml",
+        original
+            .replace("kept in clear", "kept in cleaR")
+            .as_bytes(),
+    );
+    manifest_for(&sandbox, &tampered);
+    let mut args = vec!["--".to_string()];
+    args.extend(sandbox.marker_child());
+    let output = sandbox.kstrun().args(&args).output().unwrap();
+    assert_failed_125(&output, &["tampered.sops.yaml", "MAC mismatch"]);
+    sandbox.assert_child_not_started();
+    assert_no_leak(&output, &["hunter2", "s3cr3t", "tok-alpha", "fallback"]);
+
+    // `check` reports it as failing, again without values.
+    let output = sandbox.kstrun().arg("check").output().unwrap();
+    assert_ne!(output.status.code(), Some(0));
+    assert_no_leak(&output, &["hunter2", "s3cr3t", "tok-alpha"]);
+}
+
+#[test]
+fn truncated_file_and_wrong_key_exit_125() {
+    let sandbox = Sandbox::new();
+    let original = std::fs::read(fixture("basic.sops.yaml")).unwrap();
+    let truncated = sandbox.write("truncated.sops.yaml", &original[..original.len() / 3]);
+    manifest_for(&sandbox, &truncated);
+    let mut args = vec!["--".to_string()];
+    args.extend(sandbox.marker_child());
+    let output = sandbox.kstrun().args(&args).output().unwrap();
+    assert_failed_125(&output, &["truncated.sops.yaml"]);
+    sandbox.assert_child_not_started();
+
+    manifest_for(&sandbox, &fixture("other_key.sops.yaml"));
+    let output = sandbox.kstrun().args(&args).output().unwrap();
+    assert_failed_125(&output, &["other_key.sops.yaml", "no age identity matches"]);
+    sandbox.assert_child_not_started();
+    assert_no_leak(&output, &["AGE-SECRET-KEY"]);
+}

@@ -1,0 +1,228 @@
+//! Where age keys come from: every sops 3.11 source, merged; failures of one
+//! source reported without stopping the others; clear errors without keys.
+
+mod sops_common;
+
+use kstrun::secrets::providers::SopsBackend;
+use kstrun::secrets::providers::SopsProvider;
+use kstrun::secrets::{Provider, ProviderState, SecretError};
+use kstrun::sops::Environment;
+use sops_common::*;
+use std::time::{Duration, Instant};
+
+const FILE: &str = "encrypted_regex.sops.yaml";
+
+fn resolve(env: Environment, backend: SopsBackend) -> Result<String, SecretError> {
+    let mut r = resolver(settings(&fixture(FILE), backend), env);
+    r.resolve(&request(&["password"]))
+        .map(|record| record.expect("found").value.as_str().unwrap().to_string())
+}
+
+fn key_text(name: &str) -> String {
+    std::fs::read_to_string(fixture(name)).unwrap()
+}
+
+fn secret_line(name: &str) -> String {
+    key_text(name)
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn every_source_can_provide_the_key() {
+    let sandbox = Sandbox::new();
+    let key_file = sandbox.private_copy("test-age-key.txt");
+    // SOPS_AGE_KEY (text), SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, XDG and HOME keys.txt.
+    let env = sandbox
+        .bare_env()
+        .with("SOPS_AGE_KEY", secret_line("test-age-key.txt"));
+    assert_eq!(resolve(env, SopsBackend::Native).unwrap(), "rule-secret");
+    let env = sandbox.bare_env().with("SOPS_AGE_KEY_FILE", &key_file);
+    assert_eq!(resolve(env, SopsBackend::Native).unwrap(), "rule-secret");
+    let env = sandbox
+        .bare_env()
+        .with("SOPS_AGE_KEY_CMD", format!("cat '{}'", key_file.display()));
+    assert_eq!(resolve(env, SopsBackend::Native).unwrap(), "rule-secret");
+
+    let xdg = sandbox.path().join("xdg");
+    std::fs::create_dir_all(xdg.join("sops/age")).unwrap();
+    std::fs::copy(&key_file, xdg.join("sops/age/keys.txt")).unwrap();
+    let env = sandbox.bare_env().with("XDG_CONFIG_HOME", &xdg);
+    assert_eq!(resolve(env, SopsBackend::Native).unwrap(), "rule-secret");
+
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join(".config/sops/age")).unwrap();
+    std::fs::copy(&key_file, home.path().join(".config/sops/age/keys.txt")).unwrap();
+    let env = sandbox.bare_env().with("HOME", home.path());
+    assert_eq!(resolve(env, SopsBackend::Native).unwrap(), "rule-secret");
+}
+
+#[test]
+fn sources_are_merged_and_one_failure_does_not_stop_the_others() {
+    let sandbox = Sandbox::new();
+    let other = sandbox.private_copy("other-age-key.txt");
+    let env = sandbox
+        .env()
+        .with("SOPS_AGE_KEY", "garbage that is not a key")
+        .with("SOPS_AGE_KEY_CMD", "false")
+        .with("SOPS_AGE_SSH_PRIVATE_KEY_FILE", &other);
+    assert_eq!(
+        resolve(env.clone(), SopsBackend::Native).unwrap(),
+        "rule-secret"
+    );
+    let mut provider =
+        SopsProvider::with_environment(settings(&fixture(FILE), SopsBackend::Native), env);
+    let status = provider.status();
+    let warnings = status.warnings.join("\n");
+    assert!(warnings.contains("SOPS_AGE_KEY failed"), "{warnings}");
+    assert!(warnings.contains("SOPS_AGE_KEY_CMD failed"), "{warnings}");
+    assert!(
+        warnings.contains("SOPS_AGE_SSH_PRIVATE_KEY_FILE"),
+        "{warnings}"
+    );
+    let details = status.details.join("\n");
+    assert!(details.contains("backend native"), "{details}");
+    assert!(details.contains("age1"), "recipients shown: {details}");
+    assert!(!details.contains("AGE-SECRET-KEY") && !warnings.contains("AGE-SECRET-KEY"));
+}
+
+#[test]
+fn the_identity_setting_adds_a_key_file() {
+    let sandbox = Sandbox::new();
+    let key = sandbox.private_copy("test-age-key.txt");
+    let mut s = settings(&fixture(FILE), SopsBackend::Native);
+    s.identity = Some(key);
+    let mut r = resolver(s, sandbox.bare_env());
+    let record = r.resolve(&request(&["password"])).unwrap().unwrap();
+    assert_eq!(record.value.as_str(), Some("rule-secret"));
+    // An ssh key as the identity setting.
+    let ssh = sandbox.private_copy("test-ssh-ed25519");
+    let mut s = settings(&fixture("ssh.sops.yaml"), SopsBackend::Native);
+    s.identity = Some(ssh);
+    let mut r = resolver(s, sandbox.bare_env());
+    assert!(r.resolve(&request(&["password"])).unwrap().is_some());
+}
+
+#[test]
+fn wrong_key_and_no_key_are_clear_errors() {
+    let sandbox = Sandbox::new();
+    let other = sandbox.private_copy("other-age-key.txt");
+    let secret = secret_line("other-age-key.txt");
+    for env in [
+        sandbox.bare_env().with("SOPS_AGE_KEY_FILE", &other),
+        sandbox.bare_env(),
+    ] {
+        let err = resolve(env, SopsBackend::Native).unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, SecretError::Decryption { .. }), "{text}");
+        assert!(text.contains("no age identity matches"), "{text}");
+        assert!(text.contains("age1"), "recipients listed: {text}");
+        assert!(
+            !text.contains(&secret) && !text.contains("AGE-SECRET-KEY"),
+            "{text}"
+        );
+    }
+    let err = resolve(
+        sandbox.bare_env().with("SOPS_AGE_KEY_FILE", &other),
+        SopsBackend::Native,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains(&other.display().to_string()),
+        "source named: {err}"
+    );
+}
+
+#[test]
+fn unreadable_key_files_are_reported() {
+    let sandbox = Sandbox::new();
+    let missing = sandbox.path().join("missing.txt");
+    let folder = sandbox.path().join("a-folder");
+    std::fs::create_dir(&folder).unwrap();
+    let junk = sandbox.path().join("junk.txt");
+    std::fs::write(&junk, "this is not a key\n").unwrap();
+    set_mode(&junk, 0o600);
+    for (path, why) in [
+        (&missing, "file not found"),
+        (&folder, "cannot read"),
+        (&junk, "not an age identity"),
+    ] {
+        let err = resolve(
+            sandbox.bare_env().with("SOPS_AGE_KEY_FILE", path),
+            SopsBackend::Native,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains(why), "{why}: {err}");
+        assert!(err.contains("SOPS_AGE_KEY_FILE"), "{err}");
+    }
+}
+
+#[test]
+fn key_command_that_fails_or_hangs() {
+    let sandbox = Sandbox::new();
+    let err = resolve(
+        sandbox
+            .bare_env()
+            .with("SOPS_AGE_KEY_CMD", "sh -c 'exit 3'"),
+        SopsBackend::Native,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("SOPS_AGE_KEY_CMD (failed: the command failed"),
+        "{err}"
+    );
+    let err = resolve(
+        sandbox
+            .bare_env()
+            .with("SOPS_AGE_KEY_CMD", "no-such-program-kstrun"),
+        SopsBackend::Native,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("cannot start"), "{err}");
+
+    let mut s = settings(&fixture(FILE), SopsBackend::Native);
+    s.timeout = Duration::from_millis(300);
+    // The command's own child (sleep) must die with it.
+    let env = sandbox
+        .bare_env()
+        .with("SOPS_AGE_KEY_CMD", "sh -c 'sleep 30; echo never'");
+    let mut r = resolver(s, env);
+    let start = Instant::now();
+    let err = r.resolve(&request(&["password"])).unwrap_err().to_string();
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert!(err.contains("no answer within 0.3 s"), "{err}");
+}
+
+#[test]
+fn open_key_files_draw_a_permission_warning() {
+    let sandbox = Sandbox::new();
+    let key = sandbox.private_copy("test-age-key.txt");
+    set_mode(&key, 0o644);
+    let env = sandbox.bare_env().with("SOPS_AGE_KEY_FILE", &key);
+    let mut provider =
+        SopsProvider::with_environment(settings(&fixture(FILE), SopsBackend::Native), env);
+    let status = provider.status();
+    assert_eq!(status.state, ProviderState::Ready);
+    let warnings = status.warnings.join("\n");
+    assert!(
+        warnings.contains("readable by group or others") && warnings.contains("chmod 400"),
+        "{warnings}"
+    );
+    // Key text from the environment is no file: no warning.
+    let env = sandbox
+        .bare_env()
+        .with("SOPS_AGE_KEY", secret_line("test-age-key.txt"));
+    let mut provider =
+        SopsProvider::with_environment(settings(&fixture(FILE), SopsBackend::Native), env);
+    assert!(provider.status().warnings.is_empty());
+}

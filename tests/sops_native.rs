@@ -1,0 +1,273 @@
+//! The native backend against the real sops 3.11: for every fixture, what we
+//! decrypt equals what `sops -d` prints; and lookups through the resolver.
+
+mod sops_common;
+
+use kstrun::secrets::providers::SopsBackend;
+use kstrun::secrets::SecretError;
+use kstrun::sops::{BackendChoice, Decryptor, DecryptorOptions, Format};
+use sops_common::*;
+use std::path::Path;
+
+fn native(path: &Path, env: kstrun::sops::Environment) -> kstrun::sops::Decrypted {
+    let mut decryptor = Decryptor::new(DecryptorOptions {
+        backend: BackendChoice::Native,
+        env: Some(env),
+        ..DecryptorOptions::default()
+    });
+    decryptor
+        .decrypt(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn json_of(node: &kstrun::sops::Node) -> serde_json::Value {
+    serde_json::from_slice(&node.to_json()).expect("our JSON parses")
+}
+
+const STRUCTURED: [&str; 14] = [
+    "basic.sops.yaml",
+    "basic.sops.json",
+    "basic.sops.env",
+    "basic.sops.ini",
+    "encrypted_regex.sops.yaml",
+    "unencrypted_regex.sops.yaml",
+    "encrypted_suffix.sops.yaml",
+    "unencrypted_suffix.sops.yaml",
+    "mac_only_encrypted.sops.yaml",
+    "two_recipients.sops.yaml",
+    "large.sops.yaml",
+    "fifty.sops.yaml",
+    "multi.sops.yaml",
+    "ssh.sops.yaml",
+];
+
+#[test]
+fn every_fixture_matches_real_sops_json_output() {
+    let Some(sops) = tool("sops") else { return };
+    let sandbox = Sandbox::new();
+    let ssh_key = sandbox.private_copy("test-ssh-ed25519");
+    let env = sandbox
+        .env()
+        .with("SOPS_AGE_SSH_PRIVATE_KEY_FILE", &ssh_key);
+    for name in STRUCTURED {
+        let path = fixture(name);
+        let ours = native(&path, env.clone());
+        assert_eq!(ours.backend, "native");
+        let theirs: serde_json::Value = serde_json::from_slice(&sops_decrypt(
+            &sops,
+            &env,
+            &["--output-type", "json"],
+            &path,
+        ))
+        .expect("sops prints JSON");
+        // sops's JSON output holds the first document only.
+        assert_eq!(json_of(&ours.document.roots[0]), theirs, "{name}");
+    }
+}
+
+#[test]
+fn multi_document_yaml_matches_every_document() {
+    let Some(sops) = tool("sops") else { return };
+    let sandbox = Sandbox::new();
+    let env = sandbox.env();
+    let path = fixture("multi.sops.yaml");
+    let ours = native(&path, env.clone());
+    let yaml = sops_decrypt(&sops, &env, &[], &path);
+    let theirs: Vec<serde_json::Value> = serde_yaml::Deserializer::from_slice(&yaml)
+        .map(|doc| serde::Deserialize::deserialize(doc).expect("yaml"))
+        .collect();
+    assert_eq!(theirs.len(), 3);
+    let ours: Vec<_> = ours.document.roots.iter().map(json_of).collect();
+    assert_eq!(ours, theirs);
+}
+
+#[test]
+fn binary_fixture_matches_real_sops_bytes() {
+    let Some(sops) = tool("sops") else { return };
+    let sandbox = Sandbox::new();
+    let env = sandbox.env();
+    let path = fixture("blob.sops.bin");
+    let ours = native(&path, env.clone());
+    let theirs = sops_decrypt(&sops, &env, &[], &path);
+    let node = ours.document.get(&["data".into()]).expect("data");
+    let kstrun::sops::Node::Leaf(leaf) = node else {
+        panic!("data is a leaf")
+    };
+    assert_eq!(&leaf.text[..], &theirs[..]);
+    assert_eq!(
+        theirs,
+        std::fs::read(fixtures().join("plain/blob.txt")).unwrap()
+    );
+}
+
+fn text(resolver: &mut kstrun::secrets::SecretResolver, segments: &[&str]) -> String {
+    let record = resolver
+        .resolve(&request(segments))
+        .unwrap_or_else(|e| panic!("{segments:?}: {e}"))
+        .expect("found");
+    record.value.as_str().expect("utf-8").to_string()
+}
+
+#[test]
+fn lookups_print_scalars_like_sops() {
+    let sandbox = Sandbox::new();
+    let mut r = resolver(
+        settings(&fixture("basic.sops.yaml"), SopsBackend::Native),
+        sandbox.env(),
+    );
+    let cases: [(&[&str], &str); 16] = [
+        (&["database", "password"], "p@ss: w0rd # not a comment"),
+        (&["database", "port"], "5432"),
+        (&["database", "ratio"], "1.5"),
+        (&["database", "big_float"], "1e+21"),
+        (&["database", "enabled"], "true"),
+        (&["database", "disabled"], "false"),
+        (&["database", "created"], "2024-01-01T00:00:00Z"),
+        (&["database", "stamp"], "2024-03-04T05:06:07.5+02:00"),
+        (&["database", "empty"], ""),
+        (&["database", "multiline"], "line one\nline two\n"),
+        (&["key.with.dots"], "dotted value"),
+        (&["ключ"], "значение ✓"),
+        (&["servers", "1", "token"], "tok-beta"),
+        (&["servers", "1", "tags", "0"], "a"),
+        (&["count_unencrypted"], "42"),
+        (&["created_unencrypted"], "2024-01-01T00:00:00Z"),
+    ];
+    for (segments, expected) in cases {
+        assert_eq!(text(&mut r, segments), expected, "{segments:?}");
+    }
+    // The dotted name works too when no key path is given.
+    let record = r.resolve_secret("mail.smtp.password").unwrap();
+    assert_eq!(record.value.as_str(), Some("hunter2"));
+    assert_eq!(record.meta("backend"), Some("native"));
+    assert!(record.meta("file").unwrap().ends_with("basic.sops.yaml"));
+}
+
+#[test]
+fn subtrees_need_structured_and_absent_keys_pass_on() {
+    let sandbox = Sandbox::new();
+    let mut r = resolver(
+        settings(&fixture("basic.sops.yaml"), SopsBackend::Native),
+        sandbox.env(),
+    );
+    let err = r.resolve(&request(&["servers"])).unwrap_err();
+    assert!(matches!(err, SecretError::Provider { .. }), "{err}");
+    assert!(err.to_string().contains("as = \"json\""), "{err}");
+    assert_no_secret(&err.to_string(), &["tok-alpha", "alpha"]);
+
+    let mut structured = request(&["servers", "0"]);
+    structured.metadata.structured = true;
+    let record = r.resolve(&structured).unwrap().unwrap();
+    assert_eq!(
+        record.value.as_str(),
+        Some(r#"{"name":"alpha","token":"tok-alpha"}"#)
+    );
+
+    for missing in [&["nope"][..], &["servers", "9"], &["database", "port", "x"]] {
+        let err = r.resolve(&request(missing)).unwrap_err();
+        assert!(matches!(err, SecretError::NotFound { .. }), "{err}");
+    }
+    // A null is no value: the next tier (here none) is asked.
+    let err = r.resolve(&request(&["database", "nothing"])).unwrap_err();
+    assert!(matches!(err, SecretError::NotFound { .. }), "{err}");
+}
+
+#[test]
+fn every_format_answers_lookups() {
+    let sandbox = Sandbox::new();
+    let env = sandbox.env();
+    let cases: [(&str, &[&str], &str); 8] = [
+        ("basic.sops.json", &["list", "2", "three"], "3"),
+        ("basic.sops.json", &["big"], "12345678901234567000"),
+        ("basic.sops.env", &["API_TOKEN"], "tok=with=equals"),
+        ("basic.sops.env", &["MULTI"], "first\nsecond"),
+        ("basic.sops.ini", &["mail.smtp", "password"], "mail-pass"),
+        (
+            "basic.sops.ini",
+            &["DEFAULT", "top_key"],
+            "in default section",
+        ),
+        ("multi.sops.yaml", &["list", "1"], "two"),
+        ("multi.sops.yaml", &["shared", "token"], "doc-one-token"),
+    ];
+    for (file, segments, expected) in cases {
+        let mut r = resolver(settings(&fixture(file), SopsBackend::Native), env.clone());
+        assert_eq!(text(&mut r, segments), expected, "{file} {segments:?}");
+    }
+    // A binary file is one secret, whatever the key.
+    let mut r = resolver(
+        settings(&fixture("blob.sops.bin"), SopsBackend::Native),
+        env.clone(),
+    );
+    assert!(text(&mut r, &["tls", "key"]).starts_with("-----BEGIN DEMO KEY-----"));
+    // Format forced by the settings.
+    let copy = sandbox.copy("basic.sops.json");
+    let renamed = sandbox.path().join("basic.sops.data");
+    std::fs::rename(&copy, &renamed).unwrap();
+    let mut s = settings(&renamed, SopsBackend::Native);
+    s.format = Format::Json;
+    let mut r = resolver(s, env);
+    assert_eq!(text(&mut r, &["unicode ✓"]), "värde");
+}
+
+#[test]
+fn rule_files_decrypt_and_leave_clear_values_clear() {
+    let sandbox = Sandbox::new();
+    let env = sandbox.env();
+    for file in [
+        "encrypted_regex.sops.yaml",
+        "unencrypted_regex.sops.yaml",
+        "encrypted_suffix.sops.yaml",
+        "unencrypted_suffix.sops.yaml",
+        "mac_only_encrypted.sops.yaml",
+    ] {
+        let mut r = resolver(settings(&fixture(file), SopsBackend::Native), env.clone());
+        assert_eq!(text(&mut r, &["password"]), "rule-secret", "{file}");
+        assert_eq!(text(&mut r, &["db", "token"]), "nested-token", "{file}");
+        assert_eq!(text(&mut r, &["db", "port"]), "5432", "{file}");
+        assert_eq!(text(&mut r, &["list", "0", "host"]), "h1", "{file}");
+        assert_eq!(text(&mut r, &["description"]), "public text", "{file}");
+    }
+}
+
+#[test]
+fn comment_rules_go_to_the_executable() {
+    let sandbox = Sandbox::new();
+    let env = sandbox.env();
+    let path = fixture("comment_regex.sops.yaml");
+    let mut r = resolver(settings(&path, SopsBackend::Native), env.clone());
+    let err = r.resolve(&request(&["secret"])).unwrap_err();
+    assert!(err.to_string().contains("encrypted_comment_regex"), "{err}");
+    let Some(_) = tool("sops") else { return };
+    let mut r = resolver(settings(&path, SopsBackend::Auto), env);
+    let record = r.resolve(&request(&["secret"])).unwrap().unwrap();
+    assert_eq!(record.value.as_str(), Some("encrypted-because-of-comment"));
+    assert_eq!(record.meta("backend"), Some("binary"));
+}
+
+#[test]
+fn a_thousand_keys_in_one_decrypt() {
+    let sandbox = Sandbox::new();
+    let ours = native(&fixture("large.sops.yaml"), sandbox.env());
+    assert_eq!(ours.document.leaf_count(), 1000);
+    let mut r = resolver(
+        settings(&fixture("large.sops.yaml"), SopsBackend::Native),
+        sandbox.env(),
+    );
+    assert!(text(&mut r, &["key_0001"]).starts_with("value-0001-"));
+    assert!(text(&mut r, &["key_1000"]).starts_with("value-1000-"));
+}
+
+#[test]
+fn ssh_ed25519_identity_from_home() {
+    let sandbox = Sandbox::new();
+    std::fs::create_dir(sandbox.path().join(".ssh")).unwrap();
+    let key = sandbox.path().join(".ssh/id_ed25519");
+    std::fs::copy(fixture("test-ssh-ed25519"), &key).unwrap();
+    set_mode(&key, 0o600);
+    let mut r = resolver(
+        settings(&fixture("ssh.sops.yaml"), SopsBackend::Native),
+        sandbox.bare_env(),
+    );
+    assert_eq!(text(&mut r, &["password"]), "rule-secret");
+}
