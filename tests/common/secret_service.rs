@@ -295,7 +295,8 @@ impl SecretServiceSession {
         command.output().expect("run python")
     }
 
-    /// `secret-tool store --label=... service SERVICE username USER`, value on stdin.
+    /// `secret-tool store --label=... service SERVICE username USER`, value on
+    /// stdin. secret-tool cuts values at 8 KiB: use Python for larger ones.
     pub fn secret_tool_store(&self, service: &str, username: &str, value: &str) {
         let mut child = self
             .command("secret-tool")
