@@ -15,6 +15,9 @@
 //! more way to place a value in [`Scenario`].
 #![cfg(target_os = "linux")]
 
+#[path = "common/secret_service.rs"]
+mod secret_service;
+
 use nix::sys::ptrace;
 use nix::sys::signal::Signal;
 use nix::sys::wait::{waitpid, WaitStatus};
@@ -37,6 +40,8 @@ enum Origin {
     ParentEnv,
     /// A SOPS file kstrun decrypts itself (native backend): no original.
     Sops,
+    /// A gnome-keyring on a private bus, read over the Secret Service: no original.
+    Keyring,
 }
 
 impl Origin {
@@ -44,7 +49,7 @@ impl Origin {
     fn originals(self) -> usize {
         match self {
             Origin::Set | Origin::ParentEnv => 1,
-            Origin::Sops => 0,
+            Origin::Sops | Origin::Keyring => 0,
         }
     }
 }
@@ -60,6 +65,7 @@ struct Secret {
 struct Scenario {
     dir: tempfile::TempDir,
     secrets: Vec<Secret>,
+    keyring: Option<secret_service::SecretServiceSession>,
 }
 
 impl Scenario {
@@ -82,12 +88,14 @@ impl Scenario {
         Scenario {
             dir: tempfile::tempdir().expect("tempdir"),
             secrets,
+            keyring: None,
         }
     }
 
     fn command(&self, program: &str) -> Command {
         let sops = self.secrets.iter().any(|s| s.origin == Origin::Sops);
-        let mut manifest = String::from("pass = []\n[providers]\norder = [\"env\", \"sops\"]\n");
+        let mut manifest =
+            String::from("pass = []\n[providers]\norder = [\"env\", \"keyring\", \"sops\"]\n");
         if sops {
             self.encrypt_sops_file();
             manifest
@@ -109,6 +117,9 @@ impl Scenario {
         if sops {
             command.env("SOPS_AGE_KEY_FILE", self.dir.path().join("age-key.txt"));
         }
+        if let Some(keyring) = &self.keyring {
+            command.env("DBUS_SESSION_BUS_ADDRESS", keyring.address());
+        }
         for secret in &self.secrets {
             match secret.origin {
                 Origin::Set => {
@@ -120,7 +131,7 @@ impl Scenario {
                     let name = secret.path.to_uppercase().replace('.', "_");
                     command.env(name, std::str::from_utf8(&secret.value).expect("ascii"));
                 }
-                Origin::Sops => {}
+                Origin::Sops | Origin::Keyring => {}
             }
         }
         command
@@ -178,6 +189,36 @@ impl Scenario {
             String::from_utf8_lossy(&encrypted.stderr)
         );
         std::fs::write(dir.join("secrets.sops.yml"), encrypted.stdout).expect("sops file");
+    }
+}
+
+impl Scenario {
+    /// Starts a private gnome-keyring and stores the keyring-origin values in
+    /// it with Python's `keyring` (service `kstlib`, value passed in its
+    /// environment; `secret-tool` cuts values at 8 KiB). `false` when the
+    /// tools are missing (and the test may skip).
+    fn store_in_keyring(&mut self) -> bool {
+        let Some(session) = secret_service::SecretServiceSession::start() else {
+            return false;
+        };
+        let Some(python) = secret_service::python_with_keyring() else {
+            return false;
+        };
+        for secret in self.secrets.iter().filter(|s| s.origin == Origin::Keyring) {
+            let value = std::str::from_utf8(&secret.value).expect("ascii");
+            let code = format!(
+                "import keyring, os; keyring.set_password('kstlib', '{}', os.environ['KEYRING_VALUE'])",
+                secret.path
+            );
+            let out = session.python(&python, &code, Some(value));
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        self.keyring = Some(session);
+        true
     }
 }
 
@@ -400,6 +441,17 @@ fn at_execve_each_sops_secret_is_in_memory_exactly_once() {
     }
     let program = "/bin/true";
     let scenario = Scenario::new(50, &[Origin::Sops]);
+    let memory = memory_at_execve(&scenario, program);
+    assert_counts(&scenario, &memory);
+}
+
+#[test]
+fn at_execve_each_keyring_secret_is_in_memory_exactly_once() {
+    let program = "/bin/true";
+    let mut scenario = Scenario::new(20, &[Origin::Keyring]);
+    if !scenario.store_in_keyring() {
+        return;
+    }
     let memory = memory_at_execve(&scenario, program);
     assert_counts(&scenario, &memory);
 }

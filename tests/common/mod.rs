@@ -7,6 +7,8 @@
 //! that no secret value appears in what kstrun printed.
 #![allow(dead_code)]
 
+pub mod secret_service;
+
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 use std::process::Output;

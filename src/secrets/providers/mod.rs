@@ -1,7 +1,7 @@
-//! The providers of the standard cascade, one per file.
+//! The providers of the standard cascade, one per file (or folder).
 
 mod env;
-mod keyring;
+pub mod keyring;
 mod overrides;
 mod sops;
 

@@ -1,0 +1,150 @@
+//! Opening a credential store and reading its errors.
+//!
+//! keyring-core gives every store the same error type; what matters to the
+//! cascade is which of three outcomes an error is: the entry is not there
+//! (next tier), the store is not there at all (skip the tier), or the store is
+//! there but refuses (stop the run). This module makes that decision in one
+//! place, and turns errors into text that never holds secret bytes (two
+//! keyring-core variants carry the raw data they could not decode, so they
+//! are never formatted).
+
+use super::KeyringBackend;
+use keyring_core::{CredentialStore, Entry, Error};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Why a store could not be opened.
+#[derive(Debug)]
+pub(super) enum OpenError {
+    /// No such store here (no session bus, no Secret Service): skip the tier.
+    Unavailable(String),
+    /// The store exists but cannot be used: an error.
+    Failed(String),
+}
+
+/// What one store error means to the cascade.
+pub(super) enum Meaning {
+    /// No entry under this name.
+    NoEntry,
+    /// The store refused or broke, with a reason safe to print.
+    Failed(String),
+}
+
+/// Opens the store of `backend`. Blocking: call it under a deadline.
+pub(super) fn open(backend: KeyringBackend) -> Result<Arc<CredentialStore>, OpenError> {
+    match backend {
+        KeyringBackend::SecretService => platform::open_secret_service(),
+        KeyringBackend::Keyutils => platform::open_keyutils(),
+    }
+}
+
+/// An entry of `store` for `service`/`username`. Items kstrun creates in the
+/// Secret Service get the label Python's keyring gives its own, so a user
+/// browsing the keyring sees one style whoever wrote the item.
+pub(super) fn entry(
+    store: &Arc<CredentialStore>,
+    backend: KeyringBackend,
+    service: &str,
+    username: &str,
+) -> keyring_core::Result<Entry> {
+    match backend {
+        KeyringBackend::SecretService => {
+            let label = format!("Password for '{username}' on '{service}'");
+            let modifiers = HashMap::from([("label", label.as_str())]);
+            Entry::new_in_store_with_modifiers(store, service, username, &modifiers)
+        }
+        KeyringBackend::Keyutils => Entry::new_in_store(store, service, username),
+    }
+}
+
+/// Classifies a store error, without ever formatting secret bytes.
+pub(super) fn meaning(error: &Error) -> Meaning {
+    Meaning::Failed(match error {
+        Error::NoEntry => return Meaning::NoEntry,
+        Error::NoStorageAccess(e) => {
+            format!("the keyring is locked or access was denied: {e}")
+        }
+        Error::PlatformFailure(e) => format!("the store failed: {e}"),
+        // These two carry the undecodable secret bytes: name them, no more.
+        Error::BadEncoding(_) => "the stored value is not valid UTF-8".to_string(),
+        Error::BadDataFormat(_, _) => "the stored value is malformed".to_string(),
+        Error::Ambiguous(items) => format!(
+            "{} items match this service and user name; remove the duplicates",
+            items.len()
+        ),
+        Error::BadStoreFormat(why) => format!("the store is malformed ({why})"),
+        Error::TooLong(what, limit) => {
+            format!("'{what}' is longer than the store's limit of {limit}")
+        }
+        Error::Invalid(what, why) => format!("invalid {what}: {why}"),
+        Error::NoDefaultStore => "no store was opened".to_string(),
+        Error::NotSupportedByStore(why) => format!("not supported by the store ({why})"),
+        // keyring-core may add variants; unknown ones are failures, and are
+        // not formatted in case they carry data.
+        _ => "the store returned an unknown error".to_string(),
+    })
+}
+
+#[cfg(target_os = "linux")]
+mod platform {
+    use super::{meaning, Meaning, OpenError};
+    use keyring_core::{CredentialStore, Entry, Error};
+    use std::sync::Arc;
+
+    /// Connects to the Secret Service on the session bus. The store opens
+    /// its D-Bus session (one `OpenSession`) here; every later lookup reuses it.
+    pub(super) fn open_secret_service() -> Result<Arc<CredentialStore>, OpenError> {
+        match zbus_secret_service_keyring_store::Store::new() {
+            Ok(store) => Ok(store),
+            // Creating the store fails only when there is no bus, no Secret
+            // Service on it, or the bus refuses us: the store is not here.
+            Err(Error::PlatformFailure(e)) => Err(OpenError::Unavailable(format!(
+                "no Secret Service reachable on the D-Bus session bus: {e}"
+            ))),
+            Err(other) => Err(OpenError::Failed(match meaning(&other) {
+                Meaning::Failed(why) => why,
+                Meaning::NoEntry => "no Secret Service collection".to_string(),
+            })),
+        }
+    }
+
+    /// Opens the kernel key store. Creating it makes no system call, so a
+    /// probe entry is built: that reaches the session keyring, and fails where
+    /// keyutils is blocked (container seccomp profiles often block it).
+    pub(super) fn open_keyutils() -> Result<Arc<CredentialStore>, OpenError> {
+        let store: Arc<CredentialStore> = match linux_keyutils_keyring_store::Store::new() {
+            Ok(store) => store,
+            Err(e) => return Err(OpenError::Unavailable(format!("kernel keyutils: {e}"))),
+        };
+        match Entry::new_in_store(&store, "kstrun", "probe") {
+            Ok(_) => Ok(store),
+            Err(Error::NoStorageAccess(e)) | Err(Error::PlatformFailure(e)) => Err(
+                OpenError::Unavailable(format!("no kernel session keyring reachable: {e}")),
+            ),
+            Err(other) => Err(OpenError::Failed(match meaning(&other) {
+                Meaning::Failed(why) => why,
+                Meaning::NoEntry => "no session keyring".to_string(),
+            })),
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod platform {
+    //! Stand-ins where the Linux stores are not built: the tier is skipped.
+    use super::OpenError;
+    use keyring_core::CredentialStore;
+    use std::sync::Arc;
+
+    pub(super) fn open_secret_service() -> Result<Arc<CredentialStore>, OpenError> {
+        Err(OpenError::Unavailable(
+            "the Secret Service store is built on Linux only".to_string(),
+        ))
+    }
+
+    pub(super) fn open_keyutils() -> Result<Arc<CredentialStore>, OpenError> {
+        Err(OpenError::Unavailable(
+            "the keyutils store is built on Linux only".to_string(),
+        ))
+    }
+}
