@@ -252,18 +252,15 @@ impl Checker<'_> {
             manifest.keyring.service = service;
         }
         if let Some(backend) = keyring.backend {
-            manifest.keyring.backend = match backend.get_ref().as_str() {
-                "secret-service" => KeyringBackend::SecretService,
-                "keyutils" => KeyringBackend::Keyutils,
-                other => {
-                    return Err(self.choice(
+            manifest.keyring.backend =
+                KeyringBackend::from_name(backend.get_ref()).ok_or_else(|| {
+                    self.choice(
                         backend.span(),
                         "keyring backend",
-                        other,
+                        backend.get_ref(),
                         "secret-service, keyutils",
-                    ))
-                }
-            };
+                    )
+                })?;
         }
         if let Some(timeout) = keyring.timeout_ms {
             manifest.keyring.timeout =
