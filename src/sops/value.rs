@@ -148,11 +148,11 @@ fn split(text: &str) -> Result<Parts<'_>> {
 fn read_typed(mut raw: Zeroizing<Vec<u8>>, kind: &str) -> Result<Plain> {
     let bad =
         |what: &str| SopsError::decryption(format!("a decrypted value is not a valid {what}"));
-    let utf8 = |raw: &Zeroizing<Vec<u8>>| -> Result<String> {
+    // Borrowed, never copied: the plaintext stays in its one wiping buffer.
+    fn utf8<'r>(raw: &'r [u8], kind: &str) -> Result<&'r str> {
         std::str::from_utf8(raw)
-            .map(str::to_owned)
-            .map_err(|_| bad(kind))
-    };
+            .map_err(|_| SopsError::decryption(format!("a decrypted value is not a valid {kind}")))
+    }
     // Text values keep the decryption buffer itself: no copy is made.
     let same = |leaf_kind: LeafKind, raw: &mut Zeroizing<Vec<u8>>| Plain::Value {
         mac: None,
@@ -162,16 +162,12 @@ fn read_typed(mut raw: Zeroizing<Vec<u8>>, kind: &str) -> Result<Plain> {
         "str" => return Ok(same(LeafKind::Str, &mut raw)),
         "bytes" => return Ok(same(LeafKind::Bytes, &mut raw)),
         "int" => {
-            let n: i64 = Zeroizing::new(utf8(&raw)?)
-                .parse()
-                .map_err(|_| bad("int"))?;
+            let n: i64 = utf8(&raw, kind)?.parse().map_err(|_| bad("int"))?;
             let leaf = Leaf::new(LeafKind::Int, n.to_string().into_bytes());
             return Ok(Plain::Value { mac: None, leaf });
         }
         "float" => {
-            let f: f64 = Zeroizing::new(utf8(&raw)?)
-                .parse()
-                .map_err(|_| bad("float"))?;
+            let f: f64 = utf8(&raw, kind)?.parse().map_err(|_| bad("float"))?;
             (
                 go_plain_float(f).into_bytes(),
                 LeafKind::Float,
@@ -179,7 +175,7 @@ fn read_typed(mut raw: Zeroizing<Vec<u8>>, kind: &str) -> Result<Plain> {
             )
         }
         "bool" => {
-            let b = match utf8(&raw)?.as_str() {
+            let b = match utf8(&raw, kind)? {
                 "1" | "t" | "T" | "TRUE" | "true" | "True" => true,
                 "0" | "f" | "F" | "FALSE" | "false" | "False" => false,
                 _ => return Err(bad("bool")),
@@ -192,7 +188,7 @@ fn read_typed(mut raw: Zeroizing<Vec<u8>>, kind: &str) -> Result<Plain> {
             (mac.into(), LeafKind::Bool, text.into())
         }
         "time" => {
-            let t = Timestamp::parse(utf8(&raw)?.as_str()).ok_or_else(|| bad("time"))?;
+            let t = Timestamp::parse(utf8(&raw, kind)?).ok_or_else(|| bad("time"))?;
             let leaf = Leaf::new(LeafKind::Time, t.to_rfc3339_nano().into_bytes());
             return Ok(Plain::Value { mac: None, leaf });
         }
