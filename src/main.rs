@@ -1,6 +1,6 @@
 //! The `kstrun` binary: parse arguments, run, map the outcome to an exit status.
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use kstrun::cli::Cli;
 use kstrun::report::Reporter;
 
@@ -14,8 +14,18 @@ static ALLOCATOR: kstrun::alloc::ZeroizingAllocator = kstrun::alloc::ZeroizingAl
 #[link_section = ".init_array"]
 static RECORD_SIGNALS: extern "C" fn() = kstrun::hardening::record_at_load;
 
+/// Parses the command line. The clap definition is leaked on purpose: it holds
+/// no secrets, kstrun execs or exits soon after, and tearing down its
+/// hundreds of small allocations (each wiped by the allocator) was a tenth
+/// of a start-up.
+fn parse() -> Result<Cli, clap::Error> {
+    let command = Box::leak(Box::new(Cli::command()));
+    let mut matches = command.try_get_matches_from_mut(std::env::args_os())?;
+    Cli::from_arg_matches_mut(&mut matches).map_err(|e| e.format(command))
+}
+
 fn main() {
-    let cli = match Cli::try_parse() {
+    let cli = match parse() {
         Ok(cli) => cli,
         Err(error) => {
             // Help and version go to stdout with status 0; usage errors are kstrun failures.

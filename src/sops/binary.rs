@@ -65,13 +65,13 @@ pub fn decrypt(
         return Err(failure(run.status.code(), &run.stderr));
     }
     match output {
-        "binary" => Ok(Document {
-            roots: vec![Node::Map(vec![(
+        "binary" => Ok(Document::new(
+            vec![Node::Map(vec![(
                 "data".into(),
                 Node::Leaf(Leaf::new(LeafKind::Str, run.stdout.to_vec())),
             )])],
-            binary: true,
-        }),
+            true,
+        )),
         "yaml" => from_yaml_output(&run.stdout),
         _ => from_json_output(&run.stdout),
     }
@@ -116,10 +116,7 @@ fn from_json_output(bytes: &[u8]) -> Result<Document> {
             "sops printed JSON that is not an object",
         ));
     }
-    Ok(Document {
-        roots: vec![root],
-        binary: false,
-    })
+    Ok(Document::new(vec![root], false))
 }
 
 fn json_node(value: serde_json::Value) -> Node {
@@ -161,10 +158,7 @@ fn from_yaml_output(bytes: &[u8]) -> Result<Document> {
             }
         });
     }
-    Ok(Document {
-        roots,
-        binary: false,
-    })
+    Ok(Document::new(roots, false))
 }
 
 fn yaml_node(value: serde_yaml::Value) -> Result<Node> {

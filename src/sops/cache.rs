@@ -12,22 +12,34 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-/// What identifies one version of a file: modification time and size.
+/// What identifies one version of a file: modification time, size, and
+/// (on Unix) device and inode, so that a symbolic link pointed at another
+/// file of the same size and time is still seen as a change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FileStamp {
     /// Last modification, when the platform reports it.
     pub modified: Option<SystemTime>,
     /// Size in bytes.
     pub size: u64,
+    /// Device and inode, where the platform has them.
+    pub file: Option<(u64, u64)>,
 }
 
 impl FileStamp {
-    /// The stamp of `path` now.
+    /// The stamp of `path` now (following symbolic links).
     pub fn of(path: &Path) -> std::io::Result<FileStamp> {
         let meta = std::fs::metadata(path)?;
+        #[cfg(unix)]
+        let file = {
+            use std::os::unix::fs::MetadataExt;
+            Some((meta.dev(), meta.ino()))
+        };
+        #[cfg(not(unix))]
+        let file = None;
         Ok(FileStamp {
             modified: meta.modified().ok(),
             size: meta.len(),
+            file,
         })
     }
 }
@@ -109,10 +121,7 @@ mod tests {
     use super::*;
 
     fn doc() -> Arc<Document> {
-        Arc::new(Document {
-            roots: Vec::new(),
-            binary: false,
-        })
+        Arc::new(Document::new(Vec::new(), false))
     }
 
     #[test]
@@ -120,6 +129,7 @@ mod tests {
         let stamp = FileStamp {
             modified: None,
             size: 1,
+            file: None,
         };
         let mut cache = DocumentCache::new(1);
         cache.put("/a".into(), stamp, doc(), "native");

@@ -11,6 +11,7 @@
 //! (`SOPS_AGE_KEY_CMD` runs at most once), and wiped with the decryptor.
 
 use super::binary::{self, BinaryOptions};
+use super::cache::FileStamp;
 use super::error::{ErrorKind, Result, SopsError};
 use super::format::{self, EncryptedFile};
 use super::identities::{self, Environment, Identities};
@@ -91,6 +92,10 @@ pub struct FileReport {
 pub struct Decryptor {
     options: DecryptorOptions,
     identities: Option<Identities>,
+    /// What [`Decryptor::report`] would say of each file the native backend
+    /// opened, by file version: `check` asks right after decrypting, and
+    /// reading and parsing the file again would double its cost.
+    reports: Vec<(PathBuf, FileStamp, FileReport)>,
 }
 
 impl Decryptor {
@@ -99,6 +104,7 @@ impl Decryptor {
         Decryptor {
             options,
             identities: None,
+            reports: Vec::new(),
         }
     }
 
@@ -131,6 +137,7 @@ impl Decryptor {
     /// Decrypts the file at `path`.
     pub fn decrypt(&mut self, path: &Path) -> Result<Decrypted> {
         let format = self.options.format.resolve(path);
+        let stamp = FileStamp::of(path).ok();
         let bytes = read_file(path)?;
         if self.options.backend == BackendChoice::Binary {
             let multi = format == Format::Yaml
@@ -149,6 +156,19 @@ impl Decryptor {
             };
         }
         match self.native(&file, &meta) {
+            Ok(decrypted) => {
+                if let Some(stamp) = stamp {
+                    let report = FileReport {
+                        format: format.sops_name(),
+                        backend: "native".into(),
+                        recipients: meta.recipients(),
+                        other_keys: meta.other_keys.clone(),
+                    };
+                    self.reports.retain(|(p, _, _)| p != path);
+                    self.reports.push((path.to_path_buf(), stamp, report));
+                }
+                Ok(decrypted)
+            }
             Err(e)
                 if e.kind == ErrorKind::NoIdentity
                     && self.options.backend == BackendChoice::Auto =>
@@ -201,6 +221,15 @@ impl Decryptor {
     /// What would happen to `path`, for `check`: reads the metadata and tries
     /// the identities on the data key (which is wiped at once), decrypts nothing else.
     pub fn report(&mut self, path: &Path) -> Result<FileReport> {
+        if let Ok(stamp) = FileStamp::of(path) {
+            if let Some((_, _, report)) = self
+                .reports
+                .iter()
+                .find(|(p, s, _)| p == path && *s == stamp)
+            {
+                return Ok(report.clone());
+            }
+        }
         let format = self.options.format.resolve(path);
         let bytes = read_file(path)?;
         let mut report = FileReport {

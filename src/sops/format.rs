@@ -82,22 +82,21 @@ pub fn parse(bytes: &[u8], format: Format) -> Result<EncryptedFile> {
     })
 }
 
-type Parsed = (Vec<Vec<(String, Raw)>>, Option<Raw>);
+pub(super) type Parsed = (Vec<Vec<(String, Raw)>>, Option<Raw>);
 
 fn parse_yaml(bytes: &[u8]) -> Result<Parsed> {
+    match super::yaml_fast::parse(bytes) {
+        Some(documents) => split_documents(documents.into_iter().map(Ok)),
+        None => parse_yaml_serde(bytes),
+    }
+}
+
+/// The documents' data and the first one's metadata.
+fn split_documents(documents: impl Iterator<Item = Result<Raw>>) -> Result<Parsed> {
     let mut branches = Vec::new();
     let mut metadata = None;
-    for document in serde_yaml::Deserializer::from_slice(bytes) {
-        // serde_yaml's messages quote positions, not content, but may name a
-        // scalar; keep only our own words plus the position.
-        let value = serde_yaml::Value::deserialize(document).map_err(|e| {
-            let place = e
-                .location()
-                .map(|l| format!(" at line {}, column {}", l.line(), l.column()))
-                .unwrap_or_default();
-            SopsError::malformed(format!("invalid YAML{place}"))
-        })?;
-        let mut root = match from_yaml(value)? {
+    for document in documents {
+        let mut root = match document? {
             Raw::Map(items) => items,
             Raw::Null => Vec::new(),
             _ => return Err(SopsError::malformed("a YAML document is not a mapping")),
@@ -114,7 +113,23 @@ fn parse_yaml(bytes: &[u8]) -> Result<Parsed> {
     Ok((branches, metadata))
 }
 
-fn from_yaml(value: serde_yaml::Value) -> Result<Raw> {
+/// The reference reader: serde_yaml, for every file the fast reader declines.
+pub(super) fn parse_yaml_serde(bytes: &[u8]) -> Result<Parsed> {
+    split_documents(serde_yaml::Deserializer::from_slice(bytes).map(|document| {
+        // serde_yaml's messages quote positions, not content, but may name a
+        // scalar; keep only our own words plus the position.
+        let value = serde_yaml::Value::deserialize(document).map_err(|e| {
+            let place = e
+                .location()
+                .map(|l| format!(" at line {}, column {}", l.line(), l.column()))
+                .unwrap_or_default();
+            SopsError::malformed(format!("invalid YAML{place}"))
+        })?;
+        from_yaml(value)
+    }))
+}
+
+pub(super) fn from_yaml(value: serde_yaml::Value) -> Result<Raw> {
     use serde_yaml::Value;
     Ok(match value {
         Value::Null => Raw::Null,

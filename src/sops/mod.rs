@@ -20,6 +20,8 @@ mod rules;
 mod timefmt;
 pub mod tree;
 mod value;
+mod yaml_fast;
+mod yaml_scalar;
 
 pub use binary::BinaryOptions;
 pub use cache::{DocumentCache, FileStamp};

@@ -152,6 +152,8 @@ struct Walk<'a> {
     ambiguous: bool,
     hash: Sha512,
     roots: Vec<Node>,
+    /// The additional data of the current place: map keys, each followed by `:`.
+    aad: String,
 }
 
 impl<'a> Walk<'a> {
@@ -168,6 +170,7 @@ impl<'a> Walk<'a> {
             ambiguous: false,
             hash: Sha512::new(),
             roots: Vec::with_capacity(file.branches.len()),
+            aad: String::new(),
         };
         if meta.mac_only_encrypted {
             walk.hash.update(MAC_ONLY_ENCRYPTED_INIT);
@@ -198,19 +201,20 @@ impl<'a> Walk<'a> {
     }
 
     fn into_document(self, file: &EncryptedFile) -> Document {
-        Document {
-            roots: self.roots,
-            binary: file.format == Format::Binary,
-        }
+        Document::new(self.roots, file.format == Format::Binary)
     }
 
     fn map<'r>(&mut self, items: &'r [(String, Raw)], path: &mut Vec<&'r str>) -> Result<Node> {
         let mut out = Vec::with_capacity(items.len());
         for (key, value) in items {
             path.push(key);
-            let node = self.node(value, path)?;
+            let mark = self.aad.len();
+            self.aad.push_str(key);
+            self.aad.push(':');
+            let node = self.node(value, path);
+            self.aad.truncate(mark);
             path.pop();
-            out.push((key.clone(), node));
+            out.push((key.clone(), node?));
         }
         Ok(Node::Map(out))
     }
@@ -226,13 +230,13 @@ impl<'a> Walk<'a> {
                     .collect::<Result<_>>()?,
             )),
             Raw::Null => Ok(Node::Null),
-            scalar if self.meta.rule.encrypts(path) => self.encrypted(scalar, path),
+            scalar if self.meta.rule.encrypts(path) => self.encrypted(scalar),
             scalar => Ok(self.clear(scalar)),
         }
     }
 
-    fn encrypted(&mut self, value: &Raw, path: &[&str]) -> Result<Node> {
-        let place = || format!("{}:", path.join(":"));
+    fn encrypted(&mut self, value: &Raw) -> Result<Node> {
+        let place = || self.aad.clone();
         let Raw::Str(text) = value else {
             return Err(SopsError::decryption(format!(
                 "the value at '{}' should be encrypted but is not",
@@ -243,9 +247,9 @@ impl<'a> Walk<'a> {
         if text.is_empty() {
             return Ok(Node::Leaf(Leaf::new(LeafKind::Str, Vec::new())));
         }
-        match self.cipher.decrypt(text, &place()) {
+        match self.cipher.decrypt(text, &self.aad) {
             Ok(Plain::Value { mac, leaf }) => {
-                self.hash.update(&mac);
+                self.hash.update(mac.as_deref().unwrap_or(&leaf.text));
                 Ok(Node::Leaf(leaf))
             }
             Ok(Plain::Comment) => Err(SopsError::decryption(format!(

@@ -47,11 +47,19 @@ pub enum Node {
 }
 
 /// A decrypted SOPS file: one root mapping per document (YAML may have several).
+///
+/// The top-level keys are indexed when the document is built, so a lookup
+/// costs one hash and a comparison however many keys the file holds (a
+/// thousand secrets from one file would otherwise be a quadratic walk).
 pub struct Document {
-    /// The documents, in file order; each is a `Node::Map`.
-    pub roots: Vec<Node>,
+    /// The documents, in file order; each is a `Node::Map`. Private so the
+    /// index can never go stale.
+    roots: Vec<Node>,
     /// Whether this came from a binary-format file (the secret is all of `data`).
     pub binary: bool,
+    /// `(hash of key, root, item)` for every top-level key, sorted; `None`
+    /// when some root is not a mapping (then lookups walk).
+    index: Option<Vec<(u64, u32, u32)>>,
 }
 
 // Values never reach `Debug` output: only the shape is shown.
@@ -71,11 +79,73 @@ impl Leaf {
     }
 }
 
+fn key_hash(key: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(key)
+}
+
 impl Document {
+    /// A document from its roots (one per YAML document, else one).
+    pub fn new(roots: Vec<Node>, binary: bool) -> Self {
+        let mut index = Some(Vec::new());
+        for (r, root) in roots.iter().enumerate() {
+            match (root, index.as_mut(), u32::try_from(r)) {
+                (Node::Map(items), Some(index), Ok(r)) if u32::try_from(items.len()).is_ok() => {
+                    index.reserve(items.len());
+                    for (i, (key, _)) in (0u32..).zip(items) {
+                        index.push((key_hash(key), r, i));
+                    }
+                }
+                _ => index = None,
+            }
+        }
+        if let Some(index) = index.as_mut() {
+            index.sort_unstable();
+        }
+        Document {
+            roots,
+            binary,
+            index,
+        }
+    }
+
+    /// The documents, in file order.
+    pub fn roots(&self) -> &[Node] {
+        &self.roots
+    }
+
     /// The node at `segments` in the first document that has it. A segment
     /// that is a whole number indexes a list.
     pub fn get(&self, segments: &[String]) -> Option<&Node> {
-        self.roots.iter().find_map(|root| walk(root, segments))
+        let (Some(index), Some((first, rest))) = (&self.index, segments.split_first()) else {
+            return self.roots.iter().find_map(|root| walk(root, segments));
+        };
+        let hash = key_hash(first);
+        let start = index.partition_point(|&(h, _, _)| h < hash);
+        // Sorted by root then item: the first equal key met in a root is
+        // that root's first occurrence, as a linear walk would find it.
+        let mut tried_root = None;
+        for &(h, r, i) in &index[start..] {
+            if h != hash {
+                break;
+            }
+            if tried_root == Some(r) {
+                continue;
+            }
+            let Some(Node::Map(items)) = self.roots.get(r as usize) else {
+                continue;
+            };
+            match items.get(i as usize) {
+                Some((key, node)) if key == first => {
+                    tried_root = Some(r);
+                    if let Some(found) = walk(node, rest) {
+                        return Some(found);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
     }
 
     /// Number of leaves in all documents (for tests and reports).
@@ -235,22 +305,67 @@ mod tests {
 
     #[test]
     fn lookup_walks_maps_and_lists_across_documents() {
-        let doc = Document {
-            roots: vec![
+        let doc = Document::new(
+            vec![
                 Node::Map(vec![(
                     "a".into(),
                     Node::List(vec![leaf(LeafKind::Int, "1")]),
                 )]),
                 Node::Map(vec![("b".into(), leaf(LeafKind::Str, "x"))]),
             ],
-            binary: false,
-        };
+            false,
+        );
         let seg = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert!(matches!(doc.get(&seg(&["a", "0"])), Some(Node::Leaf(_))));
         assert!(doc.get(&seg(&["a", "1"])).is_none());
         assert!(doc.get(&seg(&["a", "x"])).is_none());
         assert!(matches!(doc.get(&seg(&["b"])), Some(Node::Leaf(_))));
         assert_eq!(doc.leaf_count(), 2);
+    }
+
+    #[test]
+    fn indexed_lookup_finds_what_a_walk_finds() {
+        let map = |items: &[(&str, &str)]| {
+            Node::Map(
+                items
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), leaf(LeafKind::Str, v)))
+                    .collect(),
+            )
+        };
+        let nested = Node::Map(vec![("n".into(), map(&[("x", "deep")]))]);
+        let roots = vec![
+            map(&[("a", "1"), ("b", "2"), ("a", "dup")]),
+            nested,
+            map(&[("b", "3"), ("c", "4"), ("n", "5")]),
+            Node::Map(vec![("n".into(), map(&[("y", "other")]))]),
+        ];
+        let doc = Document::new(roots, false);
+        let text = |segments: &[&str]| {
+            let segments: Vec<String> = segments.iter().map(|s| s.to_string()).collect();
+            let found = doc.roots().iter().find_map(|root| walk(root, &segments));
+            let indexed = doc.get(&segments);
+            let show = |n: Option<&Node>| match n {
+                Some(Node::Leaf(l)) => Some(String::from_utf8(l.text.to_vec()).unwrap()),
+                Some(_) => Some("node".to_string()),
+                None => None,
+            };
+            assert_eq!(show(found), show(indexed), "{segments:?}");
+            show(indexed)
+        };
+        assert_eq!(text(&["a"]).as_deref(), Some("1"));
+        assert_eq!(text(&["b"]).as_deref(), Some("2"));
+        assert_eq!(text(&["c"]).as_deref(), Some("4"));
+        assert_eq!(text(&["n", "x"]).as_deref(), Some("deep"));
+        assert_eq!(text(&["n", "y"]).as_deref(), Some("other"));
+        assert_eq!(text(&["n"]).as_deref(), Some("node"));
+        assert_eq!(text(&["zz"]), None);
+        assert_eq!(text(&[]).as_deref(), Some("node"));
+        let listed = Document::new(vec![Node::List(vec![leaf(LeafKind::Str, "l")])], false);
+        assert!(matches!(
+            listed.get(&["0".to_string()]),
+            Some(Node::Leaf(_))
+        ));
     }
 
     #[test]

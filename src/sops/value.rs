@@ -28,8 +28,9 @@ type SopsGcm = AesGcm<Aes256, U32>;
 pub enum Plain {
     /// A data value: the bytes the MAC hashes, and the leaf for the tree.
     Value {
-        /// The bytes sops hashes for this value.
-        mac: Zeroizing<Vec<u8>>,
+        /// The bytes sops hashes for this value, when they differ from the
+        /// leaf's text (`None`: hash the text; text values are not copied).
+        mac: Option<Zeroizing<Vec<u8>>>,
         /// The value as sops prints it.
         leaf: Leaf,
     },
@@ -62,19 +63,15 @@ impl ValueCipher {
             })
         };
         let mut buffer = Zeroizing::new(decode("data", parts.data)?);
-        let iv = decode("iv", parts.iv)?;
-        let tag = decode("tag", parts.tag)?;
-        if iv.len() != 32 {
-            return Err(SopsError::decryption(format!(
-                "an encrypted value has a {}-byte IV; sops uses 32",
-                iv.len()
-            )));
-        }
-        if tag.len() != 16 {
-            return Err(SopsError::decryption(
-                "an encrypted value has a malformed tag",
-            ));
-        }
+        let iv = decode_fixed::<32>("iv", parts.iv)?;
+        let tag = decode_fixed::<16>("tag", parts.tag)?;
+        let iv = iv.map_err(|len| {
+            SopsError::decryption(format!(
+                "an encrypted value has a {len}-byte IV; sops uses 32"
+            ))
+        })?;
+        let tag =
+            tag.map_err(|_| SopsError::decryption("an encrypted value has a malformed tag"))?;
         self.0
             .decrypt_in_place_detached(
                 GenericArray::from_slice(&iv),
@@ -94,6 +91,32 @@ impl ValueCipher {
     pub fn decrypt(&self, text: &str, aad: &str) -> Result<Plain> {
         let (raw, kind) = self.decrypt_raw(text, aad)?;
         read_typed(raw, kind)
+    }
+}
+
+/// Decodes base64 that must hold exactly `N` bytes, without a heap buffer.
+/// The outer error is bad base64; the inner one the decoded length when it is not `N`.
+fn decode_fixed<const N: usize>(
+    what: &str,
+    b64: &str,
+) -> Result<std::result::Result<[u8; N], usize>> {
+    let invalid = || {
+        SopsError::decryption(format!(
+            "invalid base64 in the {what} of an encrypted value"
+        ))
+    };
+    let mut out = [0u8; 64];
+    if b64.len() > 84 {
+        // Too long for the buffer: decode on the heap only to report the length.
+        let len = STANDARD.decode(b64).map_err(|_| invalid())?.len();
+        return Ok(Err(len));
+    }
+    let len = STANDARD
+        .decode_slice(b64, &mut out)
+        .map_err(|_| invalid())?;
+    match out.get(..len).and_then(|b| <[u8; N]>::try_from(b).ok()) {
+        Some(bytes) => Ok(Ok(bytes)),
+        None => Ok(Err(len)),
     }
 }
 
@@ -122,26 +145,29 @@ fn split(text: &str) -> Result<Parts<'_>> {
 }
 
 /// Reads decrypted bytes by sops's type tag.
-fn read_typed(raw: Zeroizing<Vec<u8>>, kind: &str) -> Result<Plain> {
+fn read_typed(mut raw: Zeroizing<Vec<u8>>, kind: &str) -> Result<Plain> {
     let bad =
         |what: &str| SopsError::decryption(format!("a decrypted value is not a valid {what}"));
-    let as_str = || std::str::from_utf8(&raw).map_err(|_| bad(kind));
+    // Borrowed, never copied: the plaintext stays in its one wiping buffer.
+    fn utf8<'r>(raw: &'r [u8], kind: &str) -> Result<&'r str> {
+        std::str::from_utf8(raw)
+            .map_err(|_| SopsError::decryption(format!("a decrypted value is not a valid {kind}")))
+    }
+    // Text values keep the decryption buffer itself: no copy is made.
+    let same = |leaf_kind: LeafKind, raw: &mut Zeroizing<Vec<u8>>| Plain::Value {
+        mac: None,
+        leaf: Leaf::new(leaf_kind, std::mem::take(&mut **raw)),
+    };
     let (mac, leaf_kind, text): (Vec<u8>, LeafKind, Vec<u8>) = match kind {
-        "str" => {
-            let copy = raw.to_vec();
-            (copy.clone(), LeafKind::Str, copy)
-        }
-        "bytes" => {
-            let copy = raw.to_vec();
-            (copy.clone(), LeafKind::Bytes, copy)
-        }
+        "str" => return Ok(same(LeafKind::Str, &mut raw)),
+        "bytes" => return Ok(same(LeafKind::Bytes, &mut raw)),
         "int" => {
-            let n: i64 = as_str()?.parse().map_err(|_| bad("int"))?;
-            let text = n.to_string().into_bytes();
-            (text.clone(), LeafKind::Int, text)
+            let n: i64 = utf8(&raw, kind)?.parse().map_err(|_| bad("int"))?;
+            let leaf = Leaf::new(LeafKind::Int, n.to_string().into_bytes());
+            return Ok(Plain::Value { mac: None, leaf });
         }
         "float" => {
-            let f: f64 = as_str()?.parse().map_err(|_| bad("float"))?;
+            let f: f64 = utf8(&raw, kind)?.parse().map_err(|_| bad("float"))?;
             (
                 go_plain_float(f).into_bytes(),
                 LeafKind::Float,
@@ -149,7 +175,7 @@ fn read_typed(raw: Zeroizing<Vec<u8>>, kind: &str) -> Result<Plain> {
             )
         }
         "bool" => {
-            let b = match as_str()? {
+            let b = match utf8(&raw, kind)? {
                 "1" | "t" | "T" | "TRUE" | "true" | "True" => true,
                 "0" | "f" | "F" | "FALSE" | "false" | "False" => false,
                 _ => return Err(bad("bool")),
@@ -162,9 +188,9 @@ fn read_typed(raw: Zeroizing<Vec<u8>>, kind: &str) -> Result<Plain> {
             (mac.into(), LeafKind::Bool, text.into())
         }
         "time" => {
-            let t = Timestamp::parse(as_str()?).ok_or_else(|| bad("time"))?;
-            let text = t.to_rfc3339_nano().into_bytes();
-            (text.clone(), LeafKind::Time, text)
+            let t = Timestamp::parse(utf8(&raw, kind)?).ok_or_else(|| bad("time"))?;
+            let leaf = Leaf::new(LeafKind::Time, t.to_rfc3339_nano().into_bytes());
+            return Ok(Plain::Value { mac: None, leaf });
         }
         "comment" => return Ok(Plain::Comment),
         _ => {
@@ -174,7 +200,7 @@ fn read_typed(raw: Zeroizing<Vec<u8>>, kind: &str) -> Result<Plain> {
         }
     };
     Ok(Plain::Value {
-        mac: Zeroizing::new(mac),
+        mac: Some(Zeroizing::new(mac)),
         leaf: Leaf::new(leaf_kind, text),
     })
 }
@@ -208,7 +234,7 @@ mod tests {
     fn value(plain: Plain) -> (String, String) {
         match plain {
             Plain::Value { mac, leaf } => (
-                String::from_utf8(mac.to_vec()).unwrap(),
+                String::from_utf8(mac.as_deref().unwrap_or(&leaf.text).to_vec()).unwrap(),
                 String::from_utf8(leaf.text.to_vec()).unwrap(),
             ),
             Plain::Comment => ("#".into(), "#".into()),

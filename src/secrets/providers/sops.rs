@@ -84,6 +84,10 @@ pub struct SopsProvider {
     /// Files that failed to decrypt, by version: all the secrets of a broken
     /// file fail with the same error, without running sops again for each.
     failures: Vec<(PathBuf, FileStamp, SopsError)>,
+    /// Canonical path of each file by the version it was canonicalised at:
+    /// resolving links costs several system calls, a stamp one, and a
+    /// thousand secrets from one file would otherwise pay it a thousand times.
+    canonical: Vec<(PathBuf, FileStamp, PathBuf)>,
     decrypts: usize,
 }
 
@@ -122,6 +126,7 @@ impl SopsProvider {
             settings,
             seen: Vec::new(),
             failures: Vec::new(),
+            canonical: Vec::new(),
             decrypts: 0,
         }
     }
@@ -145,7 +150,7 @@ impl SopsProvider {
         path: &Path,
         stamp: FileStamp,
     ) -> Result<(Arc<Document>, &'static str), SopsError> {
-        let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let canonical = self.canonical_path(path, stamp);
         if let Some(hit) = self.cache.get(&canonical, stamp) {
             return Ok(hit);
         }
@@ -166,6 +171,24 @@ impl SopsProvider {
         self.cache
             .put(canonical, stamp, Arc::clone(&document), decrypted.backend);
         Ok((document, decrypted.backend))
+    }
+}
+
+impl SopsProvider {
+    /// The canonical form of `path`, recomputed when the file it names changed.
+    fn canonical_path(&mut self, path: &Path, stamp: FileStamp) -> PathBuf {
+        if let Some((_, _, canonical)) = self
+            .canonical
+            .iter()
+            .find(|(p, s, _)| p == path && *s == stamp)
+        {
+            return canonical.clone();
+        }
+        let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        self.canonical.retain(|(p, _, _)| p != path);
+        self.canonical
+            .push((path.to_path_buf(), stamp, canonical.clone()));
+        canonical
     }
 }
 
