@@ -22,7 +22,10 @@ fn state() -> &'static State {
     STATE.get_or_init(|| {
         let ids = common::test_identities();
         let plaintexts = common::fixture_plaintexts(&ids);
-        assert!(plaintexts.len() >= 5, "the fixtures yield plaintexts to look for");
+        assert!(
+            plaintexts.len() >= 5,
+            "the fixtures yield plaintexts to look for"
+        );
         State { ids, plaintexts }
     })
 }
