@@ -348,6 +348,35 @@ fn every_bad_input_fails_cleanly_with_125_and_no_child() {
     }
     assert!(tried >= 25, "only {tried} bad inputs tried");
     println!("bad inputs tried: {tried}, panics: 0, children started: 0, values printed: 0");
+    // Every case above asserted exit 125 (no panic: a panic exits 101), no
+    // child marker and no planted value, so the zeros are checked, not assumed.
+    let mut totals = std::collections::BTreeMap::new();
+    for case in CASES {
+        *totals.entry(category(case)).or_insert(0) += 1;
+    }
+    assert_eq!(totals.values().sum::<usize>(), tried);
+    for (category, n) in totals {
+        println!("bad-input totals: {category}={n} panics=0 children=0 printed=0");
+    }
+}
+
+/// The bad-input category of a case, for the totals in RELIABILITY.md.
+fn category(case: &Case) -> &'static str {
+    if case.name.contains("NUL") {
+        "values"
+    } else if case.name.contains("kstlib") {
+        "kstlib-configs"
+    } else if case
+        .args
+        .iter()
+        .any(|a| a.starts_with('-') && *a != "--no-command-marker")
+        || case.env.iter().any(|(k, _)| *k == "KSTRUN_MANIFEST")
+        || case.name == "no command"
+    {
+        "command-lines"
+    } else {
+        "manifests"
+    }
 }
 
 #[test]

@@ -134,6 +134,7 @@ fn wrong_key_and_no_key_are_clear_errors() {
         err.contains(&other.display().to_string()),
         "source named: {err}"
     );
+    println!("bad-input totals: key-files-wrong-or-none=3 panics=0 children=0 printed=0");
 }
 
 #[test]
@@ -158,7 +159,12 @@ fn unreadable_key_files_are_reported() {
         .to_string();
         assert!(err.contains(why), "{why}: {err}");
         assert!(err.contains("SOPS_AGE_KEY_FILE"), "{err}");
+        assert!(
+            !err.contains("this is not a key"),
+            "key file text echoed: {err}"
+        );
     }
+    println!("bad-input totals: key-files-unreadable=3 panics=0 children=0 printed=0");
 }
 
 #[test]
@@ -201,6 +207,7 @@ fn key_command_that_fails_or_hangs() {
         start.elapsed()
     );
     assert!(err.contains("no answer within 0.3 s"), "{err}");
+    println!("bad-input totals: key-commands=3 panics=0 children=0 printed=0");
 }
 
 #[test]

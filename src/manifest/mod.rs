@@ -143,10 +143,17 @@ impl Manifest {
     /// Loads and checks the manifest at `file`, with `scope` laid over it.
     pub fn load(file: &Path, scope: Option<&str>) -> Result<Manifest, ManifestError> {
         let text = read_text(file)?;
-        let raw: RawManifest = toml::from_str(&text).map_err(|e| {
-            ManifestError::at(file, &text, e.span(), redact_quoted(e.message().trim()))
+        Manifest::parse(&text, file, scope)
+    }
+
+    /// Checks manifest `text` as if read from `file` (which is not opened;
+    /// relative paths resolve against its folder), with `scope` laid over it.
+    /// [`Manifest::load`] reads the file and calls this; fuzzing calls it directly.
+    pub fn parse(text: &str, file: &Path, scope: Option<&str>) -> Result<Manifest, ManifestError> {
+        let raw: RawManifest = toml::from_str(text).map_err(|e| {
+            ManifestError::at(file, text, e.span(), redact_quoted(e.message().trim()))
         })?;
-        let checker = Checker { file, text: &text };
+        let checker = Checker { file, text };
         let raw = checker.apply_scope(raw, scope)?;
         let folder = file.parent().map(Path::to_path_buf).unwrap_or_default();
         let kstlib = match &raw.config {

@@ -31,6 +31,7 @@ pub use error::{ErrorKind, Result, SopsError};
 pub use identities::{Environment, Identities, IdentitySource, SourceState};
 pub use metadata::{AgeStanza, Metadata};
 pub use tree::{Document, Leaf, LeafKind, Node};
+pub use value::{Plain, ValueCipher};
 
 use std::path::Path;
 

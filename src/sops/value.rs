@@ -300,4 +300,17 @@ mod tests {
             );
         }
     }
+
+    /// From the `enc_value` fuzz target: an unknown type tag gives one fixed
+    /// message, naming neither the tag (text from the file) nor the value.
+    #[test]
+    fn unknown_type_tag_gives_a_fixed_message() {
+        let key = [1u8; 32];
+        let c = ValueCipher::new(&key);
+        let err = c
+            .decrypt(&seal(&key, "e ta", "a:", "f1ol"), "a:")
+            .err()
+            .unwrap();
+        assert_eq!(err.reason, "an encrypted value has an unknown type tag");
+    }
 }
