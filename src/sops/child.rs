@@ -75,12 +75,6 @@ pub fn run(
     what: &str,
     env: Option<&Environment>,
 ) -> Result<Output> {
-    if INTERRUPTED.load(Ordering::SeqCst) {
-        return Err(SopsError::new(
-            ErrorKind::Interrupted,
-            format!("{what}: interrupted"),
-        ));
-    }
     let mut command = Command::new(program);
     command
         .args(args)
@@ -97,6 +91,17 @@ pub fn run(
         use std::os::unix::process::CommandExt;
         command.process_group(0);
     }
+    // Spawn and register under the registry's lock, checking for an
+    // interrupt first: `interrupt` raises its flag and then takes this lock,
+    // so a helper is either never started or is registered before
+    // `interrupt` looks, with no window in which it could be missed.
+    let mut running = lock(&RUNNING);
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        return Err(SopsError::new(
+            ErrorKind::Interrupted,
+            format!("{what}: interrupted"),
+        ));
+    }
     let mut child = command.spawn().map_err(|e| {
         let kind = if e.kind() == std::io::ErrorKind::NotFound {
             ErrorKind::NotFound
@@ -108,14 +113,19 @@ pub fn run(
             format!("{what}: cannot start '{}': {e}", program.to_string_lossy()),
         )
     })?;
-    let stdout = child.stdout.take().map(|mut pipe| {
+    let stdout_pipe = child.stdout.take();
+    let stderr_pipe = child.stderr.take();
+    let child = Arc::new(Mutex::new(child));
+    running.push(Arc::clone(&child));
+    drop(running);
+    let stdout = stdout_pipe.map(|mut pipe| {
         thread::spawn(move || {
             let mut buffer = Zeroizing::new(Vec::with_capacity(64 * 1024));
             let _ = pipe.read_to_end(&mut buffer);
             buffer
         })
     });
-    let stderr = child.stderr.take().map(|pipe| {
+    let stderr = stderr_pipe.map(|pipe| {
         thread::spawn(move || {
             // Bounded: only a short reason is ever derived from it.
             let mut buffer = Zeroizing::new(Vec::new());
@@ -123,8 +133,6 @@ pub fn run(
             buffer
         })
     });
-    let child = Arc::new(Mutex::new(child));
-    lock(&RUNNING).push(Arc::clone(&child));
     let result = wait(&child, timeout, what);
     lock(&RUNNING).retain(|c| !Arc::ptr_eq(c, &child));
     let status = result?;
