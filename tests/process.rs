@@ -194,7 +194,7 @@ fn child_with_fd3(sandbox: &Sandbox, init: bool, script: &str) -> Output {
         .env("LISTEN_FDS", "1")
         .stdin(std::process::Stdio::null())
         .args(["-c", "export LISTEN_PID=$$; exec \"$0\" \"$@\""])
-        .arg(process_common::KSTRUN);
+        .arg(env!("CARGO_BIN_EXE_kstrun"));
     if init {
         command.arg("--init");
     }

@@ -57,6 +57,23 @@ impl Sandbox {
         command
     }
 
+    /// `kstrun` as a `std::process::Command` (for `pre_exec` set-up and for
+    /// signalling a running kstrun): same environment, stdin closed, output piped.
+    pub fn spawn_command(&self) -> std::process::Command {
+        use std::process::Stdio;
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kstrun"));
+        command
+            .current_dir(self.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.path())
+            .env("XDG_CONFIG_HOME", self.path().join(".config"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    }
+
     /// Path of the marker a would-be child creates; see [`Sandbox::marker_child`].
     pub fn marker(&self) -> PathBuf {
         self.path().join("child-started")

@@ -1,89 +1,18 @@
 //! Helpers for the process-lifecycle tests (signals, descriptors, memfds, `--init`).
 //!
-//! The same shape as the suite's shared helpers: a [`Sandbox`] is a temporary
-//! folder that is also `HOME`, and kstrun runs there with a parent environment
-//! the test sets explicitly. These tests also need `std::process::Command`
-//! (to set up descriptors, signal state and limits in `pre_exec`, and to
-//! signal a running kstrun), hence [`Sandbox::spawn_command`].
+//! The suite's [`Sandbox`] (re-exported from `tests/common`), plus what these
+//! tests need besides: reading a child's output with a deadline, waiting,
+//! signalling and checking on processes.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdout};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-pub const KSTRUN: &str = env!("CARGO_BIN_EXE_kstrun");
-
-/// A temporary working folder with its own HOME.
-pub struct Sandbox {
-    pub dir: tempfile::TempDir,
-}
-
-impl Sandbox {
-    pub fn new() -> Sandbox {
-        Sandbox {
-            dir: tempfile::tempdir().expect("tempdir"),
-        }
-    }
-
-    pub fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    /// Writes `kstrun.toml` in the sandbox.
-    pub fn manifest(&self, text: &str) -> &Sandbox {
-        self.write("kstrun.toml", text.as_bytes());
-        self
-    }
-
-    /// Writes a file relative to the sandbox and returns its path.
-    pub fn write(&self, name: &str, contents: &[u8]) -> PathBuf {
-        let path = self.path().join(name);
-        std::fs::write(&path, contents).expect("write");
-        path
-    }
-
-    /// `kstrun` (assert_cmd) with PATH and HOME only.
-    pub fn kstrun(&self) -> assert_cmd::Command {
-        let mut command = assert_cmd::Command::new(KSTRUN);
-        command
-            .current_dir(self.path())
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.path());
-        command
-    }
-
-    /// `kstrun` as a `std::process::Command`, same environment, output piped.
-    pub fn spawn_command(&self) -> Command {
-        let mut command = Command::new(KSTRUN);
-        command
-            .current_dir(self.path())
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        command
-    }
-
-    /// Path of the marker a would-be child creates.
-    pub fn marker(&self) -> PathBuf {
-        self.path().join("child-started")
-    }
-
-    /// Arguments for a child that proves it started by creating the marker.
-    pub fn marker_child(&self) -> Vec<String> {
-        vec!["touch".into(), self.marker().display().to_string()]
-    }
-
-    /// Asserts the marker child never ran.
-    pub fn assert_child_not_started(&self) {
-        assert!(!self.marker().exists(), "the child was started");
-    }
-}
+#[path = "../common/mod.rs"]
+mod common;
+pub use common::Sandbox;
 
 /// Lines of a child's stdout, read on a thread so that a test can wait with a deadline.
 pub struct Lines {
