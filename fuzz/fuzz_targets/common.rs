@@ -62,7 +62,7 @@ pub fn fixture_plaintexts(ids: &[native::AgeIdentity]) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     for (format, bytes) in FIXTURES {
         let document = decrypt(bytes, format, ids).expect("the committed fixtures decrypt");
-        for root in &document.roots {
+        for root in document.roots() {
             collect(root, &mut out);
         }
     }
