@@ -46,11 +46,15 @@ impl ChildEnv {
         files: FileSecrets,
     ) -> Result<ChildEnv, String> {
         let mut child = ChildEnv::default();
-        for (name, value) in std::env::vars_os() {
-            let name = name.into_vec();
-            if pass.iter().any(|p| p.matches(&name)) {
-                if let Ok(name) = String::from_utf8(name) {
-                    child.set(name, SecretValue::from_bytes(value.into_vec()));
+        // Reading the parent environment copies every variable; with nothing
+        // to pass (the common case) that work and those copies are skipped.
+        if !pass.is_empty() {
+            for (name, value) in std::env::vars_os() {
+                let name = name.into_vec();
+                if pass.iter().any(|p| p.matches(&name)) {
+                    if let Ok(name) = String::from_utf8(name) {
+                        child.set(name, SecretValue::from_bytes(value.into_vec()));
+                    }
                 }
             }
         }
