@@ -11,16 +11,19 @@
 //!   dumpable again at `execve` anyway; restoring it a moment earlier exposes
 //!   nothing, because by then kstrun's memory holds only the environment
 //!   block the child is about to receive — see `tests/memory.rs`);
-//! * the disposition of every signal: ignored ones stay ignored (`nohup`,
-//!   a SIGPIPE-ignoring caller), all others go back to the default, so no
-//!   handler or `SIG_IGN` of kstrun's own reaches the child;
+//! * the dispositions kstrun changes for itself: SIGPIPE (ignored while
+//!   kstrun runs, as Rust programs do, so that a closed pipe is an error and
+//!   not a silent death) and SIGCHLD (see [`ProcessState::harden`]). kstrun
+//!   changes no other disposition, and `execve` already resets handled
+//!   signals to the default while keeping ignored ones ignored, so the
+//!   caller's `nohup` or SIGPIPE-ignoring setting reaches the child as it was;
 //! * the signal mask, exactly.
 //!
-//! One wrinkle: the Rust runtime sets SIGPIPE to `SIG_IGN` before `main`, so
-//! by then the caller's SIGPIPE disposition is lost. The binary therefore runs
-//! [`record_at_load`] as an ELF constructor (`.init_array`, see `main.rs`),
-//! before the runtime starts; when that hook is absent (a library user), the
-//! state is read when [`ProcessState::capture`] is called.
+//! The Rust runtime sets SIGPIPE to `SIG_IGN` before `main`, so by then the
+//! caller's SIGPIPE disposition would be lost. The binary therefore has no
+//! Rust runtime start-up (see `main.rs`) and calls [`record_at_start`] first
+//! thing; when that is absent (a library user), the state is read when
+//! [`ProcessState::capture`] is called.
 //!
 //! [`ProcessState::restore`] only makes system calls: it is also what the
 //! forked child of `--init` runs between `fork` and `execve`.
@@ -28,72 +31,56 @@
 use crate::signals::{self, SignalSet};
 use nix::libc;
 use nix::sys::resource::{getrlimit, setrlimit, Resource};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 
-static RECORDED_AT_LOAD: AtomicBool = AtomicBool::new(false);
-/// Bit `n - 1` set: signal `n` was ignored when the program was loaded.
-static IGNORED_AT_LOAD: AtomicU64 = AtomicU64::new(0);
-/// Bit `n - 1` set: signal `n` was blocked when the program was loaded.
-static BLOCKED_AT_LOAD: AtomicU64 = AtomicU64::new(0);
+/// 0: not recorded; 1: SIGPIPE was at its default at start; 2: it was ignored.
+static SIGPIPE_AT_START: AtomicU8 = AtomicU8::new(0);
 
-/// Records the signal dispositions and mask the program was started with.
-///
-/// Meant to run as an ELF constructor, before the Rust runtime changes
-/// SIGPIPE; it makes system calls only.
-pub extern "C" fn record_at_load() {
-    let (mut ignored, mut blocked) = (0u64, 0u64);
-    let mask = SignalSet::current_mask();
-    for signo in 1..=signals::max_signal().min(64) {
-        let bit = 1u64 << (signo - 1);
-        if signals::is_ignored(signo) {
-            ignored |= bit;
-        }
-        if mask.contains(signo) {
-            blocked |= bit;
-        }
-    }
-    IGNORED_AT_LOAD.store(ignored, Ordering::SeqCst);
-    BLOCKED_AT_LOAD.store(blocked, Ordering::SeqCst);
-    RECORDED_AT_LOAD.store(true, Ordering::SeqCst);
+/// Records SIGPIPE's disposition, then ignores SIGPIPE as the Rust runtime
+/// would. For a binary without the Rust runtime's start-up: call before
+/// anything else.
+pub fn record_at_start() {
+    let ignored = signals::is_ignored(libc::SIGPIPE);
+    SIGPIPE_AT_START.store(if ignored { 2 } else { 1 }, Ordering::SeqCst);
+    signals::set_ignored(libc::SIGPIPE, true);
 }
 
 /// What kstrun was started with: restored for the child.
 #[derive(Clone, Copy)]
 pub struct ProcessState {
-    ignored: SignalSet,
+    sigpipe_ignored: bool,
+    sigchld_ignored: bool,
     mask: SignalSet,
     core: Option<(libc::rlim_t, libc::rlim_t)>,
     dumpable: Option<bool>,
 }
 
 impl ProcessState {
-    /// The state recorded at load time (see [`record_at_load`]), else the current one.
+    /// The current state, with SIGPIPE's disposition as recorded by
+    /// [`record_at_start`] when the binary did.
     pub fn capture() -> ProcessState {
-        let (ignored, mask) = if RECORDED_AT_LOAD.load(Ordering::SeqCst) {
-            (
-                bits_to_set(IGNORED_AT_LOAD.load(Ordering::SeqCst)),
-                bits_to_set(BLOCKED_AT_LOAD.load(Ordering::SeqCst)),
-            )
-        } else {
-            let mut ignored = SignalSet::empty();
-            for signo in 1..=signals::max_signal() {
-                if signals::is_ignored(signo) {
-                    ignored.add(signo);
-                }
-            }
-            (ignored, SignalSet::current_mask())
+        let sigpipe_ignored = match SIGPIPE_AT_START.load(Ordering::SeqCst) {
+            0 => signals::is_ignored(libc::SIGPIPE),
+            recorded => recorded == 2,
         };
         ProcessState {
-            ignored,
-            mask,
+            sigpipe_ignored,
+            sigchld_ignored: signals::is_ignored(libc::SIGCHLD),
+            mask: SignalSet::current_mask(),
             core: getrlimit(Resource::RLIMIT_CORE).ok(),
             dumpable: nix::sys::prctl::get_dumpable().ok(),
         }
     }
 
-    /// Whether the caller started kstrun with `signo` ignored.
+    /// Whether the caller started kstrun with `signo` ignored. Only SIGPIPE
+    /// and SIGCHLD are ever changed by kstrun; any other disposition is still
+    /// the caller's, so it is read as it is now.
     pub fn was_ignored(&self, signo: i32) -> bool {
-        self.ignored.contains(signo)
+        match signo {
+            libc::SIGPIPE => self.sigpipe_ignored,
+            libc::SIGCHLD => self.sigchld_ignored,
+            _ => signals::is_ignored(signo),
+        }
     }
 
     /// Whether the caller started kstrun with `signo` blocked.
@@ -113,13 +100,14 @@ impl ProcessState {
             setrlimit(Resource::RLIMIT_CORE, 0, hard)
                 .map_err(|e| format!("cannot set the core size limit to 0: {e}"))?;
         }
-        if self.was_ignored(libc::SIGCHLD) {
+        if self.sigchld_ignored {
             signals::set_ignored(libc::SIGCHLD, false);
         }
         Ok(())
     }
 
-    /// Gives back the original core limit, dumpability, dispositions and mask.
+    /// Gives back the original core limit, dumpability, SIGPIPE and SIGCHLD
+    /// dispositions and mask.
     ///
     /// System calls only, so that it may run between `fork` and `execve`. The
     /// mask comes last: a signal that arrived while blocked is then handled
@@ -131,23 +119,10 @@ impl ProcessState {
         if let Some(dumpable) = self.dumpable {
             let _ = nix::sys::prctl::set_dumpable(dumpable);
         }
-        for signo in 1..=signals::max_signal() {
-            if signals::is_catchable(signo) {
-                signals::set_ignored(signo, self.ignored.contains(signo));
-            }
-        }
+        signals::set_ignored(libc::SIGPIPE, self.sigpipe_ignored);
+        signals::set_ignored(libc::SIGCHLD, self.sigchld_ignored);
         self.mask.set_as_mask();
     }
-}
-
-fn bits_to_set(bits: u64) -> SignalSet {
-    let mut set = SignalSet::empty();
-    for signo in 1..=64 {
-        if bits & (1u64 << (signo - 1)) != 0 {
-            set.add(signo);
-        }
-    }
-    set
 }
 
 #[cfg(test)]
@@ -168,11 +143,5 @@ mod tests {
             nix::sys::prctl::set_dumpable(dumpable).expect("restore");
         }
         assert_eq!(getrlimit(Resource::RLIMIT_CORE).ok(), state.core);
-    }
-
-    #[test]
-    fn bits_round_trip() {
-        let set = bits_to_set((1 << (libc::SIGPIPE - 1)) | (1 << 63));
-        assert!(set.contains(libc::SIGPIPE) && set.contains(64) && !set.contains(libc::SIGINT));
     }
 }

@@ -30,6 +30,7 @@ pub mod secrets;
 #[cfg(target_os = "linux")]
 pub mod signals;
 pub mod sops;
+pub mod startup;
 
 use child::{ChildEnv, FileSecrets};
 use cli::{Cli, Command, GlobalArgs, RunArgs};

@@ -1,4 +1,10 @@
 //! The `kstrun` binary: parse arguments, run, map the outcome to an exit status.
+//!
+//! There is no Rust runtime start-up (`no_main`): the C library calls
+//! [`main`] directly and [`kstrun::startup::begin`] does the part of that
+//! start-up kstrun needs; see `startup.rs` for why.
+
+#![no_main]
 
 use clap::{CommandFactory, FromArgMatches};
 use kstrun::cli::Cli;
@@ -6,13 +12,6 @@ use kstrun::report::Reporter;
 
 #[global_allocator]
 static ALLOCATOR: kstrun::alloc::ZeroizingAllocator = kstrun::alloc::ZeroizingAllocator;
-
-/// Records the caller's signal dispositions and mask before the Rust runtime
-/// starts (it sets SIGPIPE to ignored), so that the child gets them back.
-#[cfg(target_os = "linux")]
-#[used]
-#[link_section = ".init_array"]
-static RECORD_SIGNALS: extern "C" fn() = kstrun::hardening::record_at_load;
 
 /// Parses the command line. The clap definition is leaked on purpose: it holds
 /// no secrets, kstrun execs or exits soon after, and tearing down its
@@ -24,7 +23,14 @@ fn parse() -> Result<Cli, clap::Error> {
     Cli::from_arg_matches_mut(&mut matches).map_err(|e| e.format(command))
 }
 
-fn main() {
+/// The C entry point. Arguments are read through `std::env::args_os`,
+/// which the standard library captures from the C library on its own.
+#[no_mangle]
+extern "C" fn main(
+    _argc: std::ffi::c_int,
+    _argv: *const *const std::ffi::c_char,
+) -> std::ffi::c_int {
+    kstrun::startup::begin();
     let cli = match parse() {
         Ok(cli) => cli,
         Err(error) => {
