@@ -10,7 +10,8 @@
 //! The shape follows from how stores fail:
 //! * The store is opened lazily, on the first lookup that reaches this tier,
 //!   and reused for every later one: one D-Bus session per run, none when env
-//!   or overrides answered everything.
+//!   or overrides answered everything. A session bus socket that is not
+//!   there at all is seen with one `stat`, without connecting ([`session_bus`]).
 //! * "Not there" (no entry) passes to the next tier; "no store here" (no
 //!   session bus, no Secret Service) skips the tier with a reason for `-v` and
 //!   `check`; "the store refuses" (locked, denied, no answer) is an error
@@ -24,6 +25,8 @@
 
 mod deadline;
 mod manage;
+#[cfg(target_os = "linux")]
+mod session_bus;
 mod status;
 mod store;
 
@@ -186,6 +189,16 @@ impl KeyringProvider {
     fn connect(&mut self) -> &Connection {
         if let Connection::Closed = self.connection {
             let backend = self.settings.backend;
+            #[cfg(target_os = "linux")]
+            if backend == KeyringBackend::SecretService {
+                if let Some(socket) = session_bus::missing_socket() {
+                    self.connection = Connection::Unavailable(format!(
+                        "no Secret Service reachable: no D-Bus session bus at {}",
+                        socket.display()
+                    ));
+                    return &self.connection;
+                }
+            }
             self.connection =
                 match run_with_deadline(self.settings.timeout, move || store::open(backend)) {
                     Ok(Ok(store)) => Connection::Open(store),
@@ -249,6 +262,11 @@ impl Provider for KeyringProvider {
     }
 
     fn lookup(&mut self, request: &SecretRequest) -> Result<Lookup, SecretError> {
+        if let Connection::Unavailable(why) = self.connect() {
+            return Ok(Lookup::Skipped {
+                reason: why.clone(),
+            });
+        }
         let usernames = candidate_usernames(request);
         let tried = format!(
             "service '{}' user {}",
