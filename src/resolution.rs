@@ -17,14 +17,13 @@ pub struct Outcome {
     pub result: Result<Option<SecretRecord>, SecretError>,
 }
 
-/// Resolves every entry, in order, keeping every failure.
+/// Resolves every entry, in order and as one batch, keeping every failure.
 pub fn resolve_entries(resolver: &mut SecretResolver, entries: Vec<Entry>) -> Vec<Outcome> {
+    let results = resolver.resolve_all(entries.iter().map(|entry| &entry.request));
     entries
         .into_iter()
-        .map(|entry| {
-            let result = resolver.resolve(&entry.request);
-            Outcome { entry, result }
-        })
+        .zip(results)
+        .map(|(entry, result)| Outcome { entry, result })
         .collect()
 }
 
@@ -38,15 +37,22 @@ pub fn require_all(
     for Outcome { entry, result } in outcomes {
         match result {
             Ok(Some(record)) => {
-                report.info(
-                    format!("{} ← {} {}", entry.var, record.source, record.location()).trim_end(),
-                );
+                if report.verbose() {
+                    report.info(
+                        format!("{} ← {} {}", entry.var, record.source, record.location())
+                            .trim_end(),
+                    );
+                }
                 records.push((entry, record));
             }
-            Ok(None) => report.info(&format!(
-                "{} unset (optional; no provider has {})",
-                entry.var, entry.request.name
-            )),
+            Ok(None) => {
+                if report.verbose() {
+                    report.info(&format!(
+                        "{} unset (optional; no provider has {})",
+                        entry.var, entry.request.name
+                    ));
+                }
+            }
             Err(error) => failures.push(EntryFailure {
                 var: entry.var,
                 error,

@@ -35,6 +35,14 @@ pub trait Provider: Send {
     /// Looks `request` up. `Err` means the provider failed; it never falls through.
     fn lookup(&mut self, request: &SecretRequest) -> Result<Lookup, SecretError>;
 
+    /// A batch of lookups begins (`true`) or ends (`false`); see
+    /// [`SecretResolver::resolve_all`](super::SecretResolver::resolve_all).
+    /// Within a batch a provider may treat its sources as unchanging: the
+    /// sops tier reads each file's version once, so all the secrets of one
+    /// batch come from one version of each file (and a thousand secrets cost
+    /// one `stat`, not a thousand).
+    fn batch(&mut self, _active: bool) {}
+
     /// The provider's state for `check` and `-v`. May connect.
     fn status(&mut self) -> ProviderStatus {
         ProviderStatus::ready(self.source())

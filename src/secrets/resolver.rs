@@ -12,6 +12,12 @@ use super::{
     SecretSource,
 };
 
+/// What a tier that did not have a secret said about it.
+enum Said {
+    Missing(String),
+    Skipped(String),
+}
+
 /// Resolves requests through an ordered list of providers.
 pub struct SecretResolver {
     providers: Vec<Box<dyn Provider>>,
@@ -37,7 +43,8 @@ impl SecretResolver {
         &mut self,
         request: &SecretRequest,
     ) -> Result<Option<SecretRecord>, SecretError> {
-        let mut tried = Vec::new();
+        // What each tier said, put into words only if nobody has the secret.
+        let mut answers: Vec<(SecretSource, Said)> = Vec::new();
         for provider in &mut self.providers {
             let source = provider.source();
             if !request.allows(source) {
@@ -45,18 +52,18 @@ impl SecretResolver {
             }
             match provider.lookup(request)? {
                 Lookup::Found(record) => return Ok(Some(record)),
-                Lookup::Missing { tried: what } if what.is_empty() => {}
-                Lookup::Missing { tried: what } => tried.push(format!("{source} {what}")),
+                Lookup::Missing { tried } if tried.is_empty() => {}
                 Lookup::Skipped { reason } => {
-                    tried.push(format!("{source} skipped ({reason})"));
                     if !self
                         .skipped
                         .iter()
                         .any(|(s, r)| *s == source && *r == reason)
                     {
-                        self.skipped.push((source, reason));
+                        self.skipped.push((source, reason.clone()));
                     }
+                    answers.push((source, Said::Skipped(reason)));
                 }
+                Lookup::Missing { tried } => answers.push((source, Said::Missing(tried))),
             }
         }
         if let Some(default) = &request.default {
@@ -68,13 +75,41 @@ impl SecretResolver {
         if !request.required {
             return Ok(None);
         }
-        if tried.is_empty() {
-            tried.push("no provider".to_string());
-        }
+        let tried: Vec<String> = answers
+            .into_iter()
+            .map(|(source, answer)| match answer {
+                Said::Skipped(reason) => format!("{source} skipped ({reason})"),
+                Said::Missing(tried) => format!("{source} {tried}"),
+            })
+            .collect();
         Err(SecretError::NotFound {
             name: request.name.clone(),
-            tried: tried.join("; "),
+            tried: if tried.is_empty() {
+                "no provider".to_string()
+            } else {
+                tried.join("; ")
+            },
         })
+    }
+
+    /// Resolves every request, in order, as one batch (see [`Provider::batch`]):
+    /// what `kstrun` does for a manifest. Each answer is what
+    /// [`resolve`](Self::resolve) would give.
+    pub fn resolve_all<'r>(
+        &mut self,
+        requests: impl IntoIterator<Item = &'r SecretRequest>,
+    ) -> Vec<Result<Option<SecretRecord>, SecretError>> {
+        for provider in &mut self.providers {
+            provider.batch(true);
+        }
+        let answers = requests
+            .into_iter()
+            .map(|request| self.resolve(request))
+            .collect();
+        for provider in &mut self.providers {
+            provider.batch(false);
+        }
+        answers
     }
 
     /// Resolves a required, unscoped secret by its dotted name.

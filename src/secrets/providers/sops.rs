@@ -88,6 +88,8 @@ pub struct SopsProvider {
     /// resolving links costs several system calls, a stamp one, and a
     /// thousand secrets from one file would otherwise pay it a thousand times.
     canonical: Vec<(PathBuf, FileStamp, PathBuf)>,
+    /// During a batch, the version of each file as first seen in it.
+    batch_stamps: Option<Vec<(PathBuf, Result<FileStamp, std::io::ErrorKind>)>>,
     decrypts: usize,
 }
 
@@ -127,6 +129,7 @@ impl SopsProvider {
             seen: Vec::new(),
             failures: Vec::new(),
             canonical: Vec::new(),
+            batch_stamps: None,
             decrypts: 0,
         }
     }
@@ -175,6 +178,23 @@ impl SopsProvider {
 }
 
 impl SopsProvider {
+    /// The version of `path`: read now, or as first read in the current batch.
+    fn stamp(&mut self, path: &Path) -> Result<FileStamp, std::io::ErrorKind> {
+        if let Some((_, stamp)) = self
+            .batch_stamps
+            .iter()
+            .flatten()
+            .find(|(seen, _)| seen == path)
+        {
+            return *stamp;
+        }
+        let stamp = FileStamp::of(path).map_err(|e| e.kind());
+        if let Some(stamps) = &mut self.batch_stamps {
+            stamps.push((path.to_path_buf(), stamp));
+        }
+        stamp
+    }
+
     /// The canonical form of `path`, recomputed when the file it names changed.
     fn canonical_path(&mut self, path: &Path, stamp: FileStamp) -> PathBuf {
         if let Some((_, _, canonical)) = self
@@ -216,6 +236,10 @@ impl Provider for SopsProvider {
         SecretSource::Sops
     }
 
+    fn batch(&mut self, active: bool) {
+        self.batch_stamps = active.then(Vec::new);
+    }
+
     fn lookup(&mut self, request: &SecretRequest) -> Result<Lookup, SecretError> {
         let (path, configured) = match &request.metadata.path {
             Some(path) => (path.clone(), true),
@@ -225,14 +249,14 @@ impl Provider for SopsProvider {
         if !self.seen.contains(&path) {
             self.seen.push(path.clone());
         }
-        let stamp = match FileStamp::of(&path) {
+        let stamp = match self.stamp(&path) {
             Ok(stamp) => stamp,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !configured => {
+            Err(std::io::ErrorKind::NotFound) if !configured => {
                 return Ok(Lookup::Skipped {
                     reason: format!("no file {location}"),
                 })
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(std::io::ErrorKind::NotFound) => {
                 return Err(SecretError::provider(
                     "sops",
                     &request.name,
