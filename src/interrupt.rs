@@ -1,12 +1,24 @@
 //! SIGINT, SIGTERM and SIGHUP while resolving: stop the helpers, exit 128+N.
 //!
 //! [`arm`] blocks the three signals in the main thread (every thread started
-//! later inherits the block) and starts one watcher thread that takes them
-//! with `sigwaitinfo`. When one arrives while kstrun is still resolving, the
-//! watcher stops every helper process (see [`register_child`] and
-//! [`on_interrupt`]), reports the interruption and exits with 128+N; the
-//! child is never started, because the main thread must take the same lock
-//! the watcher holds before it may exec ([`Watcher::disarm`]).
+//! later inherits the block). A signal that arrives is then held pending
+//! until one of two things takes it:
+//!
+//! * the watcher thread, started by [`watch`] before kstrun does anything
+//!   that may wait on the outside world — a helper process, a keyring call,
+//!   a file that is not a regular file (a FIFO), output to a pipe. It takes
+//!   the signal with `sigwaitinfo` at once, stops every helper (see
+//!   [`register_child`] and [`on_interrupt`]), reports the interruption and
+//!   exits with 128+N;
+//! * [`Watcher::disarm`], just before the child starts: a run that never
+//!   needed the thread (secrets from the environment, the command line or
+//!   local SOPS files: a few milliseconds of work) checks for a pending
+//!   signal there and exits the same way. Not starting the thread saves a
+//!   tenth of such a run.
+//!
+//! Either way the child is never started after an interrupt: the main thread
+//! must take the lock the watcher holds while interrupting before it may
+//! exec.
 //!
 //! Why a `sigwait` thread rather than the `ctrlc` crate or a signal handler:
 //! the exit status needs the signal's number, which `ctrlc` does not give;
@@ -49,6 +61,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 ///
 /// Register right after `spawn`; or use [`spawn`], which leaves no gap.
 pub fn register_child(pid: u32) -> ChildGuard {
+    watch();
     lock(&CHILDREN).push(pid);
     ChildGuard { pid }
 }
@@ -58,6 +71,7 @@ pub fn register_child(pid: u32) -> ChildGuard {
 pub fn spawn(
     command: &mut std::process::Command,
 ) -> std::io::Result<(std::process::Child, ChildGuard)> {
+    watch();
     let mut children = lock(&CHILDREN);
     let child = command.spawn()?;
     children.push(child.id());
@@ -111,7 +125,15 @@ pub fn stop_helpers() {
 }
 
 #[cfg(target_os = "linux")]
-pub use linux::{arm, Watcher};
+pub use linux::{arm, watch, watch_before_reading, Watcher};
+
+/// Elsewhere interrupts are not watched: nothing to start.
+#[cfg(not(target_os = "linux"))]
+pub fn watch() {}
+
+/// Elsewhere interrupts are not watched: nothing to start.
+#[cfg(not(target_os = "linux"))]
+pub fn watch_before_reading(_path: &std::path::Path) {}
 
 #[cfg(target_os = "linux")]
 mod linux {
@@ -119,24 +141,33 @@ mod linux {
     use crate::error::Error;
     use crate::hardening::ProcessState;
     use crate::report::Reporter;
-    use crate::signals::SignalSet;
+    use crate::signals::{Received, SignalSet};
     use nix::libc;
     use nix::sys::signal::{kill, Signal};
     use nix::unistd::Pid;
     use std::collections::{HashMap, HashSet};
     use std::os::unix::thread::JoinHandleExt;
+    use std::sync::Mutex;
     use std::thread::JoinHandle;
 
     const WATCHED: [i32; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
 
-    /// The armed watcher; [`Watcher::disarm`] before starting the child.
-    pub struct Watcher {
+    /// What is watched while armed, and the watcher thread once started.
+    struct Armed {
+        watched: SignalSet,
+        report: Reporter,
         thread: Option<JoinHandle<()>>,
-        wake: i32,
+    }
+
+    static ARMED: Mutex<Option<Armed>> = Mutex::new(None);
+
+    /// The armed state; [`Watcher::disarm`] before starting the child.
+    pub struct Watcher {
+        _armed: (),
     }
 
     /// Blocks the watched signals (and `also_block`, which the caller takes
-    /// care of later) and starts the watcher. Call before any other thread starts.
+    /// care of later). Call before any other thread starts.
     pub fn arm(
         state: &ProcessState,
         also_block: &SignalSet,
@@ -156,32 +187,46 @@ mod linux {
         block
             .block()
             .map_err(|e| Error::Child(format!("cannot block signals: {e}")))?;
-        let Some(wake) = watched.iter().next() else {
-            return Ok(Watcher {
-                thread: None,
-                wake: 0,
-            });
-        };
-        let thread = std::thread::Builder::new()
-            .name("kstrun-interrupt".to_string())
-            .spawn(move || watch(watched, report))
-            .map_err(|e| Error::Child(format!("cannot start the signal watcher: {e}")))?;
-        Ok(Watcher {
-            thread: Some(thread),
-            wake,
-        })
+        *lock(&ARMED) = (!watched.is_empty()).then_some(Armed {
+            watched,
+            report,
+            thread: None,
+        });
+        Ok(Watcher { _armed: () })
     }
 
-    fn watch(watched: SignalSet, report: Reporter) {
+    /// Makes an interrupt take effect at once from now on: starts the
+    /// watcher thread, if armed and not started yet. Call before anything
+    /// that may wait on the outside world.
+    pub fn watch() {
+        let mut armed = lock(&ARMED);
+        let Some(armed) = armed.as_mut() else {
+            return;
+        };
+        if armed.thread.is_none() {
+            let (watched, report) = (armed.watched, armed.report);
+            // Should the thread not start, a pending signal is still taken at disarm.
+            armed.thread = std::thread::Builder::new()
+                .name("kstrun-interrupt".to_string())
+                .spawn(move || watch_on_thread(watched, report))
+                .ok();
+        }
+    }
+
+    /// [`watch`] when reading `path` may block: it exists and is not a regular file.
+    pub fn watch_before_reading(path: &std::path::Path) {
+        if std::fs::metadata(path).is_ok_and(|meta| !meta.is_file()) {
+            watch();
+        }
+    }
+
+    fn watch_on_thread(watched: SignalSet, report: Reporter) {
         loop {
             let received = watched.wait();
             let phase = lock(&PHASE);
             if *phase == Phase::Resolving && !received.is_from_self() {
                 // Holding the lock: the main thread cannot start the child now.
-                stop_helpers();
-                let error = Error::Interrupted(received.signo);
-                report.error(&error.to_string());
-                std::process::exit(error.exit_status());
+                interrupted(received, &report);
             }
             if *phase == Phase::Starting {
                 if !received.is_from_self() {
@@ -196,20 +241,40 @@ mod linux {
         }
     }
 
+    /// Stops the helpers, reports, and exits with 128+N.
+    fn interrupted(received: Received, report: &Reporter) -> ! {
+        stop_helpers();
+        let error = Error::Interrupted(received.signo);
+        report.error(&error.to_string());
+        std::process::exit(error.exit_status());
+    }
+
     impl Watcher {
         /// Ends the resolving phase: from now on the watched signals are the
         /// main thread's to handle (restored mask before `execve`, or `--init`'s
         /// forwarding). Waits for an interrupt in progress, which then exits
-        /// the process, and for the watcher thread to end.
-        pub fn disarm(mut self) {
+        /// the process, and for the watcher thread to end; without a thread,
+        /// takes a signal that arrived meanwhile and exits for it.
+        pub fn disarm(self) {
             *lock(&PHASE) = Phase::Starting;
-            if let Some(thread) = self.thread.take() {
-                // SAFETY: the thread has not been joined, so its handle is valid;
-                // `wake` is one of the signals it waits for, so it is taken, not delivered.
-                unsafe {
-                    libc::pthread_kill(thread.as_pthread_t(), self.wake);
+            let Some(armed) = lock(&ARMED).take() else {
+                return;
+            };
+            match armed.thread {
+                Some(thread) => {
+                    let wake = armed.watched.iter().next().unwrap_or(libc::SIGTERM);
+                    // SAFETY: the thread has not been joined, so its handle is valid;
+                    // `wake` is one of the signals it waits for, so it is taken, not delivered.
+                    unsafe {
+                        libc::pthread_kill(thread.as_pthread_t(), wake);
+                    }
+                    let _ = thread.join();
                 }
-                let _ = thread.join();
+                None => {
+                    if let Some(received) = armed.watched.take_pending() {
+                        interrupted(received, &armed.report);
+                    }
+                }
             }
         }
     }

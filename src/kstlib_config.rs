@@ -62,6 +62,7 @@ struct SecureDelete {
 
 /// Reads the `secrets:` section of the kstlib config at `path`.
 pub fn load(path: &Path) -> Result<KstlibSettings, ManifestError> {
+    crate::interrupt::watch_before_reading(path);
     let text = std::fs::read_to_string(path)
         .map_err(|e| ManifestError::in_file(path, format!("cannot read kstlib config: {e}")))?;
     let document: Document = if text.trim().is_empty() {

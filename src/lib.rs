@@ -56,10 +56,13 @@ pub fn run(cli: Cli, report: &Reporter) -> Result<i32, Error> {
         Some(Command::Run(args)) => run_program(global, args, report),
         Some(Command::Check(args)) => {
             let _lifecycle = Lifecycle::begin(Mode::Exec, report)?;
+            // Output to a pipe may block: interrupts are watched throughout.
+            interrupt::watch();
             Ok(commands::check::run(load_plan(global)?, args.json))
         }
         Some(Command::Export(args)) => {
             let _lifecycle = Lifecycle::begin(Mode::Exec, report)?;
+            interrupt::watch();
             commands::export::run(load_plan(global)?, args.format, report)
         }
         Some(Command::Shred(args)) => {

@@ -149,9 +149,29 @@ impl SignalSet {
             // EINTR (a signal outside the set was handled); nothing else can happen here.
         }
     }
+
+    /// Takes one pending signal of the set (which must be blocked), without waiting.
+    pub fn take_pending(&self) -> Option<Received> {
+        let mut info = MaybeUninit::<libc::siginfo_t>::zeroed();
+        let no_wait = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `self.0` is initialised, `info` is writable storage for one
+        // siginfo_t and a zero timeout only polls.
+        let signo = unsafe { libc::sigtimedwait(&self.0, info.as_mut_ptr(), &no_wait) };
+        (signo > 0).then(|| {
+            // SAFETY: sigtimedwait filled `info` for the signal it returned.
+            let (code, pid) = unsafe {
+                let info = info.assume_init();
+                (info.si_code, info.si_pid())
+            };
+            Received { signo, code, pid }
+        })
+    }
 }
 
-/// A signal taken by [`SignalSet::wait`].
+/// A signal taken by [`SignalSet::wait`] or [`SignalSet::take_pending`].
 #[derive(Debug, Clone, Copy)]
 pub struct Received {
     /// The signal number.

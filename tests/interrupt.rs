@@ -1,11 +1,13 @@
 //! SIGINT, SIGTERM and SIGHUP while kstrun resolves: exit 128+N, helpers
 //! stopped, no child started (SPEC §4.2, §4.4).
 //!
-//! Three ways to hold kstrun in the resolving phase:
+//! Four ways to hold kstrun in the resolving phase:
 //! * a manifest that is a FIFO nobody writes to (kstrun blocks reading it,
 //!   after it has armed its watcher) — end to end, no provider needed;
 //! * a stand-in helper started through the library's registry, in a
 //!   re-executed copy of this test binary (the "victim");
+//! * nothing to wait for at all (a "quiet victim" that only arms): the
+//!   signal stays pending and `disarm` takes it;
 //! * a fake `sops` that sleeps, through the sops binary backend.
 #![cfg(target_os = "linux")]
 
@@ -200,6 +202,83 @@ fn registered_helpers_and_hooks_are_stopped() {
             assert!(gone_within(pid, WAIT), "helper {pid} survived");
         }
         assert!(hook_file.exists(), "the stop hook did not run");
+    }
+}
+
+const QUIET_VICTIM: &str = "KSTRUN_TEST_INTERRUPT_QUIET_VICTIM";
+
+/// Not a test on its own: the process [`a_signal_before_any_wait_is_taken_at_disarm`]
+/// signals. Armed but never waiting on anything, so no watcher thread runs:
+/// the signal stays pending until `disarm`, which must exit for it.
+#[test]
+#[ignore = "helper process for a_signal_before_any_wait_is_taken_at_disarm"]
+fn quiet_victim() {
+    if std::env::var_os(QUIET_VICTIM).is_none() {
+        return;
+    }
+    use kstrun::signals::SignalSet;
+    let watched = SignalSet::of(&[libc::SIGINT, libc::SIGTERM, libc::SIGHUP]);
+    watched.unblock().expect("unblock");
+    let state = kstrun::hardening::ProcessState::capture();
+    let report = kstrun::report::Reporter::new(false, false);
+    let watcher = kstrun::interrupt::arm(&state, &SignalSet::empty(), report).expect("arm");
+    println!("armed");
+    let start = Instant::now();
+    loop {
+        let mut pending: libc::sigset_t = unsafe { std::mem::zeroed() };
+        // SAFETY: sigpending fills the set it is given.
+        unsafe { libc::sigpending(&mut pending) };
+        // SAFETY: `pending` was initialised by sigpending.
+        if watched
+            .iter()
+            .any(|s| unsafe { libc::sigismember(&pending, s) } == 1)
+        {
+            break;
+        }
+        assert!(start.elapsed() < WAIT, "no signal came");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    watcher.disarm();
+    println!("disarmed");
+}
+
+#[test]
+fn a_signal_before_any_wait_is_taken_at_disarm() {
+    for (signo, status) in SIGNALS {
+        let mut command = std::process::Command::new(std::env::current_exe().expect("exe"));
+        command
+            .args([
+                "--ignored",
+                "--exact",
+                "quiet_victim",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(QUIET_VICTIM, "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        // SAFETY: sigprocmask is an async-signal-safe system call.
+        unsafe {
+            command.pre_exec(|| {
+                let mut set: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut set);
+                for signo in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+                    libc::sigaddset(&mut set, signo);
+                }
+                libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+                Ok(())
+            });
+        }
+        let mut victim = command.spawn().expect("victim");
+        let lines = Lines::new(victim.stdout.take().expect("stdout"));
+        while !lines.expect("armed", WAIT).contains("armed") {}
+        send(victim.id(), signo);
+        let exit = wait_within(&mut victim, WAIT);
+        assert_eq!(exit.code(), Some(status), "signal {signo}");
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut victim.stderr.take().expect("stderr"), &mut stderr)
+            .expect("stderr");
+        assert!(stderr.contains("interrupted by signal"), "{stderr}");
     }
 }
 

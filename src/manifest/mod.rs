@@ -173,6 +173,7 @@ fn read_text(file: &Path) -> Result<String, ManifestError> {
             "cannot read manifest: it is a directory",
         ));
     }
+    crate::interrupt::watch_before_reading(file);
     std::fs::read(file)
         .map_err(|e| ManifestError::in_file(file, format!("cannot read manifest: {e}")))
         .and_then(|bytes| {

@@ -95,6 +95,8 @@ pub fn run(
     // interrupt first: `interrupt` raises its flag and then takes this lock,
     // so a helper is either never started or is registered before
     // `interrupt` looks, with no window in which it could be missed.
+    // A helper may run for long: an interrupt must take effect at once.
+    crate::interrupt::watch();
     let mut running = lock(&RUNNING);
     if INTERRUPTED.load(Ordering::SeqCst) {
         return Err(SopsError::new(

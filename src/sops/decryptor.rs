@@ -267,6 +267,7 @@ impl Decryptor {
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>> {
+    crate::interrupt::watch_before_reading(path);
     std::fs::read(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => SopsError::new(ErrorKind::NotFound, "file not found"),
         std::io::ErrorKind::PermissionDenied => {

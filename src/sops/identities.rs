@@ -318,6 +318,7 @@ fn strip_prefix(error: SopsError, name: &str) -> String {
 }
 
 fn read_limited(path: &Path) -> Result<Zeroizing<Vec<u8>>, String> {
+    crate::interrupt::watch_before_reading(path);
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {}", io_reason(&e)))?;
     let mut contents = Zeroizing::new(Vec::with_capacity(4096));
     // Key files are small; a huge one is a mistake, not a key.

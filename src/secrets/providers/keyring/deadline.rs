@@ -34,6 +34,8 @@ where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
 {
+    // The caller waits up to `timeout`: an interrupt must not wait with it.
+    crate::interrupt::watch();
     let (sender, receiver) = mpsc::sync_channel(1);
     std::thread::Builder::new()
         .name("kstrun-keyring".into())
