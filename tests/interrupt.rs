@@ -122,6 +122,37 @@ fn hook() {
     }
 }
 
+/// This test binary running only the ignored helper test `name`, with `flag`
+/// set, piped output, and the watched signals blocked (so that none can end
+/// it before it arms; it unblocks them itself).
+fn re_executed(name: &str, flag: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(std::env::current_exe().expect("exe"));
+    command
+        .args([
+            "--ignored",
+            "--exact",
+            name,
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(flag, "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // SAFETY: sigprocmask is an async-signal-safe system call.
+    unsafe {
+        command.pre_exec(|| {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            for signo in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+                libc::sigaddset(&mut set, signo);
+            }
+            libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+            Ok(())
+        });
+    }
+    command
+}
+
 /// Not a test on its own: the process [`registered_helpers_and_hooks_are_stopped`] signals.
 #[test]
 #[ignore = "helper process for registered_helpers_and_hooks_are_stopped"]
@@ -155,32 +186,10 @@ fn registered_helpers_and_hooks_are_stopped() {
     for (signo, status) in SIGNALS {
         let sandbox = Sandbox::new();
         let hook_file = sandbox.path().join("hook");
-        let mut command = std::process::Command::new(std::env::current_exe().expect("exe"));
-        command
-            .args([
-                "--ignored",
-                "--exact",
-                "victim",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(VICTIM, "1")
+        let mut victim = re_executed("victim", VICTIM)
             .env(HOOK_FILE, &hook_file)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        // SAFETY: sigprocmask is an async-signal-safe system call.
-        unsafe {
-            command.pre_exec(|| {
-                let mut set: libc::sigset_t = std::mem::zeroed();
-                libc::sigemptyset(&mut set);
-                for signo in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
-                    libc::sigaddset(&mut set, signo);
-                }
-                libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-                Ok(())
-            });
-        }
-        let mut victim = command.spawn().expect("victim");
+            .spawn()
+            .expect("victim");
         let lines = Lines::new(victim.stdout.take().expect("stdout"));
         let ready = loop {
             let line = lines.expect("ready", WAIT);
@@ -245,31 +254,9 @@ fn quiet_victim() {
 #[test]
 fn a_signal_before_any_wait_is_taken_at_disarm() {
     for (signo, status) in SIGNALS {
-        let mut command = std::process::Command::new(std::env::current_exe().expect("exe"));
-        command
-            .args([
-                "--ignored",
-                "--exact",
-                "quiet_victim",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(QUIET_VICTIM, "1")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        // SAFETY: sigprocmask is an async-signal-safe system call.
-        unsafe {
-            command.pre_exec(|| {
-                let mut set: libc::sigset_t = std::mem::zeroed();
-                libc::sigemptyset(&mut set);
-                for signo in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
-                    libc::sigaddset(&mut set, signo);
-                }
-                libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-                Ok(())
-            });
-        }
-        let mut victim = command.spawn().expect("victim");
+        let mut victim = re_executed("quiet_victim", QUIET_VICTIM)
+            .spawn()
+            .expect("victim");
         let lines = Lines::new(victim.stdout.take().expect("stdout"));
         while !lines.expect("armed", WAIT).contains("armed") {}
         send(victim.id(), signo);
