@@ -15,8 +15,9 @@
 //! more way to place a value in [`Scenario`].
 #![cfg(target_os = "linux")]
 
-#[path = "common/secret_service.rs"]
-mod secret_service;
+mod common;
+
+use common::{secret_service, tool_available};
 
 use nix::sys::ptrace;
 use nix::sys::signal::Signal;
@@ -222,28 +223,6 @@ impl Scenario {
     }
 }
 
-/// Whether the outside tools a test needs are here. Under `scripts/test`
-/// (`KSTRUN_TEST_REQUIRE_TOOLS=1`) a missing one fails the test; under a
-/// bare `cargo test` the test is skipped with a printed reason.
-fn tools_available(tools: &[(&str, &str)]) -> bool {
-    for (tool, probe) in tools {
-        let found = Command::new(tool)
-            .arg(probe)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !found {
-            if std::env::var_os("KSTRUN_TEST_REQUIRE_TOOLS").is_some_and(|v| v == "1") {
-                panic!("required tool '{tool}' is missing (run scripts/install-test-deps)");
-            }
-            eprintln!("skipping: '{tool}' is not available (scripts/test installs it)");
-            return false;
-        }
-    }
-    true
-}
-
 /// Writable memory of a stopped process: (mapping name, bytes).
 struct Memory {
     regions: Vec<(String, Vec<u8>)>,
@@ -436,7 +415,7 @@ fn at_execve_each_set_or_env_secret_is_in_memory_at_most_original_plus_one() {
 
 #[test]
 fn at_execve_each_sops_secret_is_in_memory_exactly_once() {
-    if !tools_available(&[("sops", "--version"), ("age-keygen", "--version")]) {
+    if !(tool_available("sops", &["--version"]) && tool_available("age-keygen", &["--version"])) {
         return;
     }
     let program = "/bin/true";

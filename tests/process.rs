@@ -29,6 +29,16 @@ fn bit(signo: i32) -> u64 {
     1 << (signo - 1)
 }
 
+/// kstrun (with `--init` or not) running `cat FILE`, with one secret set.
+fn cat_through_kstrun(sandbox: &Sandbox, init: bool, file: &str) -> std::process::Command {
+    let mut command = sandbox.spawn_command();
+    if init {
+        command.arg("--init");
+    }
+    command.args(["-s", "X=x.y", "--set", "x.y=1", "--", "cat", file]);
+    command
+}
+
 /// The child's /proc/self/status when started through kstrun (`init` or
 /// not) by a parent that ran `setup`, and a control: the same program started
 /// directly after the same `setup`. Whatever the test runner itself ignores
@@ -38,19 +48,7 @@ fn status_through_kstrun_and_directly(
     init: bool,
     setup: fn() -> std::io::Result<()>,
 ) -> (Output, Output) {
-    let mut command = sandbox.spawn_command();
-    if init {
-        command.arg("--init");
-    }
-    command.args([
-        "-s",
-        "X=x.y",
-        "--set",
-        "x.y=1",
-        "--",
-        "cat",
-        "/proc/self/status",
-    ]);
+    let mut command = cat_through_kstrun(sandbox, init, "/proc/self/status");
     let mut control = std::process::Command::new("cat");
     control.arg("/proc/self/status");
     // SAFETY: the set-up closures only make async-signal-safe system calls.
@@ -133,19 +131,7 @@ fn nohup_stays_in_force() {
 
 fn soft_core_limit_of_child(init: bool) -> String {
     let sandbox = Sandbox::new();
-    let mut command = sandbox.spawn_command();
-    if init {
-        command.arg("--init");
-    }
-    command.args([
-        "-s",
-        "X=x.y",
-        "--set",
-        "x.y=1",
-        "--",
-        "cat",
-        "/proc/self/limits",
-    ]);
+    let mut command = cat_through_kstrun(&sandbox, init, "/proc/self/limits");
     // SAFETY: setrlimit is a plain system call.
     unsafe {
         command.pre_exec(|| {

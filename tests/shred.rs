@@ -6,7 +6,10 @@
 //! truncate, renames and unlink into no-ops, so the inode stays readable and
 //! the test can see what the last pass left in it.
 
+mod common;
+
 use assert_cmd::Command;
+use common::tool_available;
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -27,22 +30,9 @@ fn plaintext(dir: &Path, name: &str) -> PathBuf {
     file
 }
 
-/// Whether strace can run here. Under `scripts/test` its absence fails the test.
+/// Whether strace can run here (under `scripts/test` its absence fails the test).
 fn have_strace() -> bool {
-    let ok = std::process::Command::new("strace")
-        .args(["-qq", "-o", "/dev/null", "true"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            std::env::var_os("KSTRUN_TEST_REQUIRE_TOOLS").is_none(),
-            "strace is required (scripts/install-test-deps installs it)"
-        );
-        eprintln!("skipped: strace cannot run here");
-    }
-    ok
+    tool_available("strace", &["-qq", "-o", "/dev/null", "true"])
 }
 
 /// Runs kstrun under strace in `dir`; returns (exit status, strace log).

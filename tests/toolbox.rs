@@ -9,8 +9,11 @@
 //! kstrun's own clap definition, and `systemd-analyze verify` must accept the
 //! units when it is installed.
 
+mod common;
+
 use assert_cmd::Command;
 use clap::{CommandFactory, Parser};
+use common::tool_available;
 use kstrun::cli::Cli;
 use predicates::prelude::*;
 use std::fs;
@@ -36,21 +39,6 @@ fn kstrun(dir: &Path) -> Command {
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", dir);
     command
-}
-
-fn require_tool(name: &str) -> bool {
-    let found = std::process::Command::new(name)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("KSTRUN_TEST_REQUIRE_TOOLS").is_none(),
-            "{name} is required (scripts/install-test-deps installs it)"
-        );
-        eprintln!("skipped: {name} is not installed");
-    }
-    found
 }
 
 // ---------------------------------------------------------------- init
@@ -247,7 +235,7 @@ fn help_shows_the_common_cases() {
 
 #[test]
 fn make_example_runs_with_kstrun_on_path() {
-    if !require_tool("make") {
+    if !tool_available("make", &["--version"]) {
         return;
     }
     let bin_dir = kstrun_bin().parent().unwrap().to_path_buf();
