@@ -86,11 +86,10 @@ pub fn supervise(
     drop(report_write);
     // The parent holds no secret from here on: environment block wiped, memfds closed.
     drop(program);
-    if let Some(failure) = read_report(&report_read) {
+    if let Some(failure) = read_report(report_read) {
         let _ = nix::sys::wait::waitpid(child, None);
         return Err(failure.into_error(&shown));
     }
-    drop(report_read);
     let target = match forward {
         Forward::Child => child.as_raw(),
         Forward::Group => -child.as_raw(),
@@ -137,20 +136,9 @@ fn encode(failure: ExecFailure) -> [u8; 5] {
 }
 
 /// The child's `execve` failure, or `None` when the pipe closed on a successful exec.
-fn read_report(pipe: &OwnedFd) -> Option<ExecFailure> {
+fn read_report(pipe: OwnedFd) -> Option<ExecFailure> {
     let mut bytes = [0u8; 5];
-    let mut filled = 0;
-    while filled < bytes.len() {
-        match nix::unistd::read(pipe.as_raw_fd(), &mut bytes[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(Errno::EINTR) => {}
-            Err(_) => break,
-        }
-    }
-    if filled < bytes.len() {
-        return None;
-    }
+    std::io::Read::read_exact(&mut std::fs::File::from(pipe), &mut bytes).ok()?;
     let errno = i32::from_le_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
     Some(match bytes[0] {
         0 => ExecFailure::NotFound,

@@ -125,7 +125,7 @@ pub fn stop_helpers() {
 }
 
 #[cfg(target_os = "linux")]
-pub use linux::{arm, watch, watch_before_reading, Watcher};
+pub use linux::{arm, watch, watch_unless_regular, Watcher};
 
 /// Elsewhere interrupts are not watched: nothing to start.
 #[cfg(not(target_os = "linux"))]
@@ -133,7 +133,7 @@ pub fn watch() {}
 
 /// Elsewhere interrupts are not watched: nothing to start.
 #[cfg(not(target_os = "linux"))]
-pub fn watch_before_reading(_path: &std::path::Path) {}
+pub fn watch_unless_regular(_meta: &std::fs::Metadata) {}
 
 #[cfg(target_os = "linux")]
 mod linux {
@@ -213,9 +213,10 @@ mod linux {
         }
     }
 
-    /// [`watch`] when reading `path` may block: it exists and is not a regular file.
-    pub fn watch_before_reading(path: &std::path::Path) {
-        if std::fs::metadata(path).is_ok_and(|meta| !meta.is_file()) {
+    /// [`watch`] when the file `meta` describes may block a read: it is
+    /// not a regular file (a FIFO, a device).
+    pub fn watch_unless_regular(meta: &std::fs::Metadata) {
+        if !meta.is_file() {
             watch();
         }
     }

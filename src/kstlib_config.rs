@@ -28,17 +28,13 @@ pub struct KstlibSettings {
 
 #[derive(Deserialize, Default)]
 struct Document {
-    #[serde(default)]
     secrets: Option<Secrets>,
 }
 
 #[derive(Deserialize, Default)]
 struct Secrets {
-    #[serde(default)]
     sops: Option<Sops>,
-    #[serde(default)]
     keyring: Option<Keyring>,
-    #[serde(default)]
     secure_delete: Option<SecureDelete>,
 }
 
@@ -62,7 +58,9 @@ struct SecureDelete {
 
 /// Reads the `secrets:` section of the kstlib config at `path`.
 pub fn load(path: &Path) -> Result<KstlibSettings, ManifestError> {
-    crate::interrupt::watch_before_reading(path);
+    if let Ok(meta) = std::fs::metadata(path) {
+        crate::interrupt::watch_unless_regular(&meta);
+    }
     let text = std::fs::read_to_string(path)
         .map_err(|e| ManifestError::in_file(path, format!("cannot read kstlib config: {e}")))?;
     let document: Document = if text.trim().is_empty() {

@@ -98,8 +98,10 @@ fn run_program(global: GlobalArgs, args: RunArgs, report: &Reporter) -> Result<i
     };
     let mut resolver = SecretResolver::from_settings(plan.settings);
     let outcomes = resolution::resolve_entries(&mut resolver, plan.entries);
-    for (tier, reason) in resolver.skipped_tiers() {
-        report.info(&format!("{tier} tier skipped: {reason}"));
+    if report.verbose() {
+        for (tier, reason) in resolver.skipped_tiers() {
+            report.info(&format!("{tier} tier skipped: {reason}"));
+        }
     }
     // All resolver state (caches, decrypted documents, keys, connections) goes now.
     drop(resolver);
@@ -113,21 +115,17 @@ fn run_program(global: GlobalArgs, args: RunArgs, report: &Reporter) -> Result<i
 /// Finds and loads the manifest, then joins it with the command-line options.
 fn load_plan(global: GlobalArgs) -> Result<Plan, Error> {
     let scope = global.scope.as_deref();
-    let manifest = match &global.manifest {
-        Some(path) => Manifest::load(&absolute(path), scope)?,
+    let manifest = match manifest::locate(global.manifest.as_deref()) {
+        Some(file) => Manifest::load(&file, scope)?,
+        None if !global.secret.is_empty() => {
+            Manifest::empty(&std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")))
+        }
         None => {
-            let default = absolute(Path::new("kstrun.toml"));
-            if default.exists() {
-                Manifest::load(&default, scope)?
-            } else if !global.secret.is_empty() {
-                Manifest::empty(default.parent().unwrap_or(Path::new(".")))
-            } else {
-                return Err(ManifestError::in_file(
-                    Path::new("kstrun.toml"),
-                    "no manifest here (give -m PATH, set KSTRUN_MANIFEST, or name secrets with -s VAR=PATH)",
-                )
-                .into());
-            }
+            return Err(ManifestError::in_file(
+                Path::new("kstrun.toml"),
+                "no manifest here (give -m PATH, set KSTRUN_MANIFEST, or name secrets with -s VAR=PATH)",
+            )
+            .into())
         }
     };
     let options = PlanOptions {
@@ -137,8 +135,4 @@ fn load_plan(global: GlobalArgs) -> Result<Plan, Error> {
         pass: global.pass,
     };
     Ok(Plan::build(manifest, options)?)
-}
-
-fn absolute(path: &Path) -> PathBuf {
-    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }

@@ -20,14 +20,10 @@ pub fn sealed_file(name: &str, value: &SecretValue) -> Result<OwnedFd, String> {
         CString::new(format!("kstrun:{name}")).map_err(|_| "invalid memfd name".to_string())?;
     let fd = memfd_create(&name, MemFdCreateFlag::MFD_ALLOW_SEALING)
         .map_err(|e| format!("memfd_create: {e}"))?;
-    let mut written = 0;
-    while written < value.len() {
-        match nix::unistd::write(&fd, &value.as_bytes()[written..]) {
-            Ok(n) => written += n,
-            Err(nix::errno::Errno::EINTR) => {}
-            Err(e) => return Err(format!("writing memfd: {e}")),
-        }
-    }
+    let mut file = std::fs::File::from(fd);
+    std::io::Write::write_all(&mut file, value.as_bytes())
+        .map_err(|e| format!("writing memfd: {e}"))?;
+    let fd = OwnedFd::from(file);
     fchmod(fd.as_raw_fd(), Mode::S_IRUSR).map_err(|e| format!("fchmod memfd: {e}"))?;
     let seals = SealFlag::F_SEAL_SEAL
         | SealFlag::F_SEAL_SHRINK

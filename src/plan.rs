@@ -5,7 +5,7 @@
 //! settings of the cascade. It is plain data: resolving and exec happen later.
 
 use crate::manifest::{
-    check_dotted, is_variable_name, Delivery, Manifest, ManifestError, PassPattern, SecureDelete,
+    check_dotted, is_variable_name, Delivery, Manifest, ManifestError, PassPattern,
 };
 use crate::secrets::providers::EnvSettings;
 use crate::secrets::{RequestMetadata, ResolverSettings, SecretRequest, SecretValue};
@@ -52,8 +52,6 @@ pub struct Plan {
     pub command: Option<Vec<String>>,
     /// Settings of the cascade.
     pub settings: ResolverSettings,
-    /// `kstrun shred` settings.
-    pub secure_delete: SecureDelete,
 }
 
 impl Plan {
@@ -133,7 +131,6 @@ impl Plan {
                 keyring: manifest.keyring,
                 sops: manifest.sops,
             },
-            secure_delete: manifest.secure_delete,
         })
     }
 }

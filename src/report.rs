@@ -10,19 +10,13 @@ use std::io::IsTerminal;
 pub struct Reporter {
     quiet: bool,
     verbose: bool,
-    colour: bool,
 }
 
 impl Reporter {
-    /// A reporter honouring `-q`, `-v`, the terminal and `NO_COLOR`.
+    /// A reporter honouring `-q` and `-v` (and, when it prints, the terminal
+    /// and `NO_COLOR`: looked at only then, not on every start).
     pub fn new(quiet: bool, verbose: bool) -> Reporter {
-        let colour = std::io::stderr().is_terminal()
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-        Reporter {
-            quiet,
-            verbose,
-            colour,
-        }
+        Reporter { quiet, verbose }
     }
 
     /// Whether `-v` was given.
@@ -50,7 +44,9 @@ impl Reporter {
     }
 
     fn print(&self, label: &str, colour: &str, message: &str) {
-        if self.colour {
+        let coloured = std::io::stderr().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        if coloured {
             eprintln!("kstrun: \x1b[1;{colour}m{label}\x1b[0m: {message}");
         } else {
             eprintln!("kstrun: {label}: {message}");

@@ -45,12 +45,7 @@ pub fn run(plan: Plan, as_json: bool) -> i32 {
 fn row(outcome: Outcome) -> Row {
     let Outcome { entry, result } = outcome;
     let (status, provider, location, error) = match result {
-        Ok(Some(record)) => (
-            "ok",
-            record.source.to_string(),
-            record.metadata.clone(),
-            None,
-        ),
+        Ok(Some(record)) => ("ok", record.source.to_string(), record.metadata, None),
         Ok(None) => ("unset", "-".to_string(), Vec::new(), None),
         Err(e) => {
             let status = if matches!(e, crate::secrets::SecretError::NotFound { .. }) {

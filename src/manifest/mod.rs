@@ -15,7 +15,9 @@ pub use error::{line_column, redact_quoted, ManifestError};
 pub use pass::{is_variable_name, PassPattern};
 
 use crate::kstlib_config::{self, KstlibSettings};
-use crate::secrets::providers::{KeyringBackend, KeyringSettings, SopsBackend, SopsSettings};
+use crate::secrets::providers::{
+    EnvSettings, KeyringBackend, KeyringSettings, SopsBackend, SopsSettings,
+};
 use crate::secrets::SecretSource;
 use crate::sops::Format;
 use raw::{RawKey, RawManifest, RawSecret, RawSecretTable};
@@ -127,7 +129,7 @@ impl Manifest {
             pass: Vec::new(),
             command: None,
             order: SecretSource::REORDERABLE.to_vec(),
-            env_prefix: "KSTLIB_".to_string(),
+            env_prefix: EnvSettings::default().prefix,
             keyring: KeyringSettings::default(),
             sops,
             secure_delete: SecureDelete {
@@ -167,13 +169,17 @@ impl Manifest {
 }
 
 fn read_text(file: &Path) -> Result<String, ManifestError> {
-    if file.is_dir() {
-        return Err(ManifestError::in_file(
-            file,
-            "cannot read manifest: it is a directory",
-        ));
+    // One stat answers both: a folder is refused, and anything else that is
+    // not a regular file (a FIFO) may block, so interrupts are watched first.
+    if let Ok(meta) = std::fs::metadata(file) {
+        if meta.is_dir() {
+            return Err(ManifestError::in_file(
+                file,
+                "cannot read manifest: it is a directory",
+            ));
+        }
+        crate::interrupt::watch_unless_regular(&meta);
     }
-    crate::interrupt::watch_before_reading(file);
     std::fs::read(file)
         .map_err(|e| ManifestError::in_file(file, format!("cannot read manifest: {e}")))
         .and_then(|bytes| {
@@ -513,6 +519,17 @@ impl Checker<'_> {
             delivery,
             providers,
         })
+    }
+}
+
+/// The manifest file to load, made absolute: the one named with `-m` (a
+/// missing one is then the loader's error), else `kstrun.toml` in the
+/// current folder when there is one.
+pub fn locate(named: Option<&Path>) -> Option<PathBuf> {
+    let absolute = |path: &Path| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    match named {
+        Some(path) => Some(absolute(path)),
+        None => Some(absolute(Path::new("kstrun.toml"))).filter(|default| default.exists()),
     }
 }
 

@@ -51,7 +51,7 @@ pub fn decrypt(
         path.as_os_str().to_owned(),
     ];
     let program = OsString::from(&options.program);
-    let run = child::run(&program, &args, options.timeout, "sops", env).map_err(|e| match e.kind {
+    let run = child::run(&program, &args, options.timeout, env).map_err(|e| match e.kind {
         ErrorKind::NotFound => SopsError::new(
             ErrorKind::Binary,
             format!(
@@ -59,7 +59,7 @@ pub fn decrypt(
                 options.program
             ),
         ),
-        _ => e,
+        _ => SopsError::new(e.kind, format!("sops: {}", e.reason)),
     })?;
     if !run.status.success() {
         return Err(failure(run.status.code(), &run.stderr));

@@ -28,7 +28,11 @@ pub struct FileStamp {
 impl FileStamp {
     /// The stamp of `path` now (following symbolic links).
     pub fn of(path: &Path) -> std::io::Result<FileStamp> {
-        let meta = std::fs::metadata(path)?;
+        Ok(FileStamp::from_metadata(&std::fs::metadata(path)?))
+    }
+
+    /// The stamp of a file whose metadata is at hand.
+    pub fn from_metadata(meta: &std::fs::Metadata) -> FileStamp {
         #[cfg(unix)]
         let file = {
             use std::os::unix::fs::MetadataExt;
@@ -36,11 +40,11 @@ impl FileStamp {
         };
         #[cfg(not(unix))]
         let file = None;
-        Ok(FileStamp {
+        FileStamp {
             modified: meta.modified().ok(),
             size: meta.len(),
             file,
-        })
+        }
     }
 }
 

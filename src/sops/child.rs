@@ -67,12 +67,12 @@ fn kill(child: &mut Child) {
     let _ = child.kill();
 }
 
-/// Runs `program args`, described as `what` in errors, within `timeout`.
+/// Runs `program args` within `timeout`. Error reasons do not name the
+/// program: each caller says what it ran.
 pub fn run(
     program: &OsString,
     args: &[OsString],
     timeout: Duration,
-    what: &str,
     env: Option<&Environment>,
 ) -> Result<Output> {
     let mut command = Command::new(program);
@@ -101,7 +101,7 @@ pub fn run(
     if INTERRUPTED.load(Ordering::SeqCst) {
         return Err(SopsError::new(
             ErrorKind::Interrupted,
-            format!("{what}: interrupted"),
+            "interrupted".to_string(),
         ));
     }
     let mut child = command.spawn().map_err(|e| {
@@ -112,7 +112,7 @@ pub fn run(
         };
         SopsError::new(
             kind,
-            format!("{what}: cannot start '{}': {e}", program.to_string_lossy()),
+            format!("cannot start '{}': {e}", program.to_string_lossy()),
         )
     })?;
     let stdout_pipe = child.stdout.take();
@@ -135,7 +135,7 @@ pub fn run(
             buffer
         })
     });
-    let result = wait(&child, timeout, what);
+    let result = wait(&child, timeout);
     lock(&RUNNING).retain(|c| !Arc::ptr_eq(c, &child));
     let status = result?;
     let join = |handle: Option<thread::JoinHandle<Zeroizing<Vec<u8>>>>| {
@@ -148,7 +148,7 @@ pub fn run(
     })
 }
 
-fn wait(child: &Arc<Mutex<Child>>, timeout: Duration, what: &str) -> Result<ExitStatus> {
+fn wait(child: &Arc<Mutex<Child>>, timeout: Duration) -> Result<ExitStatus> {
     let start = Instant::now();
     let mut pause = Duration::from_micros(200);
     loop {
@@ -159,7 +159,7 @@ fn wait(child: &Arc<Mutex<Child>>, timeout: Duration, what: &str) -> Result<Exit
                     if INTERRUPTED.load(Ordering::SeqCst) {
                         return Err(SopsError::new(
                             ErrorKind::Interrupted,
-                            format!("{what}: interrupted"),
+                            "interrupted".to_string(),
                         ));
                     }
                     return Ok(status);
@@ -169,7 +169,7 @@ fn wait(child: &Arc<Mutex<Child>>, timeout: Duration, what: &str) -> Result<Exit
                     kill(&mut guard);
                     return Err(SopsError::new(
                         ErrorKind::Binary,
-                        format!("{what}: cannot wait: {e}"),
+                        format!("cannot wait: {e}"),
                     ));
                 }
             }
@@ -178,7 +178,7 @@ fn wait(child: &Arc<Mutex<Child>>, timeout: Duration, what: &str) -> Result<Exit
                 let _ = guard.wait();
                 return Err(SopsError::new(
                     ErrorKind::Interrupted,
-                    format!("{what}: interrupted"),
+                    "interrupted".to_string(),
                 ));
             }
             if start.elapsed() >= timeout {
@@ -186,10 +186,7 @@ fn wait(child: &Arc<Mutex<Child>>, timeout: Duration, what: &str) -> Result<Exit
                 let _ = guard.wait();
                 return Err(SopsError::new(
                     ErrorKind::Timeout,
-                    format!(
-                        "{what}: no answer within {:.1} s, stopped",
-                        timeout.as_secs_f64()
-                    ),
+                    format!("no answer within {:.1} s, stopped", timeout.as_secs_f64()),
                 ));
             }
         }

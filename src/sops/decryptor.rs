@@ -137,7 +137,11 @@ impl Decryptor {
     /// Decrypts the file at `path`.
     pub fn decrypt(&mut self, path: &Path) -> Result<Decrypted> {
         let format = self.options.format.resolve(path);
-        let stamp = FileStamp::of(path).ok();
+        let meta = std::fs::metadata(path).ok();
+        if let Some(meta) = &meta {
+            crate::interrupt::watch_unless_regular(meta);
+        }
+        let stamp = meta.as_ref().map(FileStamp::from_metadata);
         let bytes = read_file(path)?;
         if self.options.backend == BackendChoice::Binary {
             let multi = format == Format::Yaml
@@ -267,7 +271,6 @@ impl Decryptor {
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>> {
-    crate::interrupt::watch_before_reading(path);
     std::fs::read(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => SopsError::new(ErrorKind::NotFound, "file not found"),
         std::io::ErrorKind::PermissionDenied => {

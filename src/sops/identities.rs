@@ -11,7 +11,6 @@
 //! a test) decides what is read.
 
 use super::child;
-use super::error::SopsError;
 use super::native::AgeIdentity;
 use std::ffi::{OsStr, OsString};
 use std::io::{BufReader, Read};
@@ -235,7 +234,10 @@ impl Identities {
 
     fn file(&mut self, label: &str, path: &Path, kind: Kind) {
         let name = format!("{label} {}", path.display());
-        self.check_permissions(path);
+        if let Ok(meta) = std::fs::metadata(path) {
+            self.check_permissions(path, &meta);
+            crate::interrupt::watch_unless_regular(&meta);
+        }
         let contents = match read_limited(path) {
             Ok(c) => c,
             Err(why) => return self.failed(&name, why),
@@ -277,9 +279,9 @@ impl Identities {
         };
         let program = OsString::from(&words[0]);
         let args: Vec<OsString> = words[1..].iter().map(OsString::from).collect();
-        let output = match child::run(&program, &args, timeout, name, Some(env)) {
+        let output = match child::run(&program, &args, timeout, Some(env)) {
             Ok(output) => output,
-            Err(e) => return self.failed(name, strip_prefix(e, name)),
+            Err(e) => return self.failed(name, e.reason),
         };
         if !output.status.success() {
             return self.failed(name, format!("the command failed ({})", output.status));
@@ -293,32 +295,24 @@ impl Identities {
         }
     }
 
-    fn check_permissions(&mut self, path: &Path) {
+    fn check_permissions(&mut self, path: &Path, meta: &std::fs::Metadata) {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            if let Ok(meta) = std::fs::metadata(path) {
-                let mode = meta.permissions().mode() & 0o777;
-                if mode & 0o044 != 0 {
-                    self.warnings.push(format!(
-                        "key file {} is readable by group or others (mode {mode:03o}); chmod 400 it",
-                        path.display()
-                    ));
-                }
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o044 != 0 {
+                self.warnings.push(format!(
+                    "key file {} is readable by group or others (mode {mode:03o}); chmod 400 it",
+                    path.display()
+                ));
             }
         }
+        #[cfg(not(unix))]
+        let _ = (path, meta);
     }
 }
 
-fn strip_prefix(error: SopsError, name: &str) -> String {
-    let text = error.reason;
-    text.strip_prefix(&format!("{name}: "))
-        .map(str::to_string)
-        .unwrap_or(text)
-}
-
 fn read_limited(path: &Path) -> Result<Zeroizing<Vec<u8>>, String> {
-    crate::interrupt::watch_before_reading(path);
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {}", io_reason(&e)))?;
     let mut contents = Zeroizing::new(Vec::with_capacity(4096));
     // Key files are small; a huge one is a mistake, not a key.

@@ -4,7 +4,7 @@
 //! redirected to a file); this removes them with more care than `rm`. The
 //! command works in two phases so that a mistake costs nothing:
 //!
-//! 1. every file named is checked ([`target`]); if any is refused (missing,
+//! 1. every file named is checked (`target.rs`); if any is refused (missing,
 //!    a link, not a regular file, several hard links, read-only without
 //!    `--force`), each refusal is reported and **no file is touched**;
 //! 2. after the confirmation (asked only when stdin is a terminal and
@@ -24,23 +24,16 @@ mod target;
 
 use crate::cli::{GlobalArgs, ShredArgs, ShredMethodArg};
 use crate::error::Error;
-use crate::manifest::{Manifest, SecureDelete, ShredMethod};
+use crate::manifest::{self, Manifest, SecureDelete, ShredMethod};
 use crate::report::Reporter;
 use std::collections::HashSet;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use target::Target;
 
-/// The effective settings of one `kstrun shred`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settings {
-    /// How to overwrite.
-    pub method: ShredMethod,
-    /// Passes of random data.
-    pub passes: u32,
-    /// Whether one more pass writes zeros.
-    pub zero_last_pass: bool,
-}
+/// The effective settings of one `kstrun shred`: the manifest's
+/// `[secure_delete]`, with the command line laid over it.
+pub type Settings = SecureDelete;
 
 impl Settings {
     /// Command-line options laid over the manifest's `[secure_delete]`.
@@ -69,18 +62,10 @@ impl Settings {
 /// `[secure_delete]` of the manifest in use, or the defaults when there is
 /// none. A manifest named with `-m` must exist; any manifest found must be valid.
 pub fn manifest_settings(global: &GlobalArgs) -> Result<SecureDelete, Error> {
-    let scope = global.scope.as_deref();
-    let file = match &global.manifest {
-        Some(path) => absolute(path),
-        None => {
-            let default = absolute(Path::new("kstrun.toml"));
-            if !default.exists() {
-                return Ok(Manifest::empty(Path::new(".")).secure_delete);
-            }
-            default
-        }
-    };
-    Ok(Manifest::load(&file, scope)?.secure_delete)
+    match manifest::locate(global.manifest.as_deref()) {
+        Some(file) => Ok(Manifest::load(&file, global.scope.as_deref())?.secure_delete),
+        None => Ok(Manifest::empty(Path::new(".")).secure_delete),
+    }
 }
 
 /// Runs `kstrun shred` and returns its exit status.
@@ -185,10 +170,6 @@ fn confirm(targets: &[Target]) -> bool {
         return false;
     }
     matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
-}
-
-fn absolute(path: &Path) -> PathBuf {
-    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 #[cfg(test)]

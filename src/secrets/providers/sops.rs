@@ -19,23 +19,17 @@ use crate::secrets::{
     SecretSource, SecretValue,
 };
 use crate::sops::{
-    BackendChoice, BinaryOptions, Decryptor, DecryptorOptions, Document, DocumentCache,
-    Environment, ErrorKind, FileStamp, Format, Node, SopsError, SourceState,
+    BinaryOptions, Decryptor, DecryptorOptions, Document, DocumentCache, Environment, ErrorKind,
+    FileStamp, Format, Node, SopsError, SourceState,
 };
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How SOPS files are decrypted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SopsBackend {
-    /// Native when the file is for age and an identity matches, else the binary.
-    Auto,
-    /// In-process only.
-    Native,
-    /// The `sops` executable only.
-    Binary,
-}
+/// How SOPS files are decrypted: native when the file is for age and an
+/// identity matches, else the binary (`Auto`), in-process only, or the
+/// `sops` executable only. The reader's own choice, under the tier's name.
+pub use crate::sops::BackendChoice as SopsBackend;
 
 /// Settings of the sops tier.
 #[derive(Debug, Clone)]
@@ -108,11 +102,7 @@ impl SopsProvider {
 
     fn build(settings: SopsSettings, env: Option<Environment>) -> Self {
         let options = DecryptorOptions {
-            backend: match settings.backend {
-                SopsBackend::Auto => BackendChoice::Auto,
-                SopsBackend::Native => BackendChoice::Native,
-                SopsBackend::Binary => BackendChoice::Binary,
-            },
+            backend: settings.backend,
             format: settings.format,
             binary: BinaryOptions {
                 program: settings.binary.clone(),

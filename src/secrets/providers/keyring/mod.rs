@@ -268,11 +268,6 @@ impl Provider for KeyringProvider {
             });
         }
         let usernames = candidate_usernames(request);
-        let tried = format!(
-            "service '{}' user {}",
-            self.settings.service,
-            usernames.join(", ")
-        );
         let backend = self.settings.backend;
         let service = self.settings.service.clone();
         let answer = self.call("reading", move |store| {
@@ -300,7 +295,13 @@ impl Provider for KeyringProvider {
             Ok(None) => Ok(Lookup::Skipped {
                 reason: self.unavailable_reason().unwrap_or_default(),
             }),
-            Ok(Some(Answer::Missing)) => Ok(Lookup::Missing { tried }),
+            Ok(Some(Answer::Missing)) => Ok(Lookup::Missing {
+                tried: format!(
+                    "service '{}' user {}",
+                    self.settings.service,
+                    candidate_usernames(request).join(", ")
+                ),
+            }),
             Ok(Some(Answer::Failed(why))) => Err(self.error(&request.name, &why)),
             Ok(Some(Answer::Found { username, value })) => Ok(Lookup::Found(
                 SecretRecord::new(SecretSource::Keyring, value)
