@@ -91,12 +91,12 @@ pub fn run(
         use std::os::unix::process::CommandExt;
         command.process_group(0);
     }
+    // A helper may run for long: an interrupt must take effect at once.
+    crate::interrupt::watch();
     // Spawn and register under the registry's lock, checking for an
     // interrupt first: `interrupt` raises its flag and then takes this lock,
     // so a helper is either never started or is registered before
     // `interrupt` looks, with no window in which it could be missed.
-    // A helper may run for long: an interrupt must take effect at once.
-    crate::interrupt::watch();
     let mut running = lock(&RUNNING);
     if INTERRUPTED.load(Ordering::SeqCst) {
         return Err(SopsError::new(
