@@ -9,9 +9,7 @@
 //! and are skipped: they never enter the MAC.
 
 use super::error::{Result, SopsError};
-use super::format::Raw;
-
-type Parsed = (Vec<Vec<(String, Raw)>>, Option<Raw>);
+use super::format::{Parsed, Raw};
 
 /// Reads a dotenv file: data lines, and `sops_*` lines as metadata.
 pub fn parse_dotenv(bytes: &[u8]) -> Result<Parsed> {
