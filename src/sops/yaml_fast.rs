@@ -15,13 +15,17 @@
 //! on every fixture and on generated files; the MAC is the final guard.
 
 use super::format::Raw;
-use super::yaml_scalar::{plain_ok, quoted, resolve_plain};
+use super::yaml_scalar::{find_pair, plain_ok, quoted, resolve_plain};
 use std::collections::HashSet;
 
 /// The documents of `text`, or `None` when the text is outside the subset.
 pub(super) fn parse(bytes: &[u8]) -> Option<Vec<Raw>> {
     let text = std::str::from_utf8(bytes).ok()?;
-    if !text.chars().all(allowed) {
+    // ASCII (what sops writes) is checked byte by byte; other text char by char.
+    let ascii = text
+        .bytes()
+        .all(|b| b == b'\n' || (b' '..=b'~').contains(&b));
+    if !ascii && !text.chars().all(allowed) {
         return None;
     }
     let ends_with_newline = text.ends_with('\n');
@@ -272,7 +276,7 @@ fn key_end(content: &str) -> Option<(String, &str)> {
         let rest = rest.strip_prefix(':')?;
         return (rest.is_empty() || rest.starts_with(' ')).then_some((key, rest));
     }
-    let end = match content.find(": ") {
+    let end = match find_pair(content, b": ") {
         Some(p) => p,
         None => content.strip_suffix(':')?.len(),
     };

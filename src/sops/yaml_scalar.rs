@@ -32,13 +32,34 @@ pub(super) fn plain_ok(s: &str) -> bool {
             | '@'
             | '`'
     ) || (first == '-' && matches!(second, None | Some(' ')));
-    !indicator && !s.contains(" #") && !s.contains(": ") && !s.ends_with(':') && !s.ends_with(' ')
+    !indicator
+        && find_pair(s, b" #").is_none()
+        && find_pair(s, b": ").is_none()
+        && !s.ends_with(':')
+        && !s.ends_with(' ')
+}
+
+/// Where the two ASCII bytes `pair` first occur in `s`. A scan for the second
+/// byte (`#`, or the space that `ENC[...]` scalars never hold): much cheaper
+/// than a substring search on the long scalars of a large file.
+pub(super) fn find_pair(s: &str, pair: &[u8; 2]) -> Option<usize> {
+    let bytes = s.as_bytes();
+    memchr::memchr_iter(pair[1], bytes)
+        .find(|&i| i > 0 && bytes[i - 1] == pair[0])
+        .map(|i| i - 1)
 }
 
 /// How serde_yaml types a plain scalar. Text that can only be a string is
 /// taken as is; anything else short and simple is typed by serde_yaml itself.
 pub(super) fn resolve_plain(v: &str) -> Option<Raw> {
     let first = v.chars().next()?;
+    // A letter other than those of `inf`/`nan` starts neither a number nor a
+    // keyword below, so the common case skips the trial parse.
+    if first.is_ascii_alphabetic()
+        && !matches!(first, 'i' | 'I' | 'n' | 'N' | 't' | 'T' | 'f' | 'F')
+    {
+        return Some(Raw::Str(v.to_owned()));
+    }
     let keyword = matches!(
         v,
         "null" | "Null" | "NULL" | "true" | "True" | "TRUE" | "false" | "False" | "FALSE"
