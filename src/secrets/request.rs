@@ -52,11 +52,11 @@ impl SecretRequest {
     }
 
     /// The key to look up inside a document: `key_path` if set, else the name's segments.
-    pub fn document_key(&self) -> Vec<String> {
-        self.metadata
-            .key_path
-            .clone()
-            .unwrap_or_else(|| self.segments())
+    pub fn document_key(&self) -> Vec<&str> {
+        match &self.metadata.key_path {
+            Some(key) => key.iter().map(String::as_str).collect(),
+            None => self.name.split('.').collect(),
+        }
     }
 
     /// Whether `source` may answer this request.

@@ -116,10 +116,11 @@ impl Document {
 
     /// The node at `segments` in the first document that has it. A segment
     /// that is a whole number indexes a list.
-    pub fn get(&self, segments: &[String]) -> Option<&Node> {
+    pub fn get<S: AsRef<str>>(&self, segments: &[S]) -> Option<&Node> {
         let (Some(index), Some((first, rest))) = (&self.index, segments.split_first()) else {
             return self.roots.iter().find_map(|root| walk(root, segments));
         };
+        let first = first.as_ref();
         let hash = key_hash(first);
         let start = index.partition_point(|&(h, _, _)| h < hash);
         // Sorted by root then item: the first equal key met in a root is
@@ -162,8 +163,9 @@ impl Document {
     }
 }
 
-fn walk<'a>(mut node: &'a Node, segments: &[String]) -> Option<&'a Node> {
+fn walk<'a, S: AsRef<str>>(mut node: &'a Node, segments: &[S]) -> Option<&'a Node> {
     for segment in segments {
+        let segment = segment.as_ref();
         node = match node {
             Node::Map(items) => items.iter().find(|(k, _)| k == segment).map(|(_, n)| n)?,
             Node::List(items) => items.get(segment.parse::<usize>().ok()?)?,

@@ -84,6 +84,8 @@ pub struct SopsProvider {
     canonical: Vec<(PathBuf, FileStamp, PathBuf)>,
     /// During a batch, the version of each file as first seen in it.
     batch_stamps: Option<Vec<(PathBuf, Result<FileStamp, std::io::ErrorKind>)>>,
+    /// During a batch, the file the previous lookup read.
+    current: Option<Current>,
     decrypts: usize,
 }
 
@@ -120,6 +122,7 @@ impl SopsProvider {
             failures: Vec::new(),
             canonical: Vec::new(),
             batch_stamps: None,
+            current: None,
             decrypts: 0,
         }
     }
@@ -132,6 +135,7 @@ impl SopsProvider {
 
     /// Drops every cached document and identity now (they wipe themselves).
     pub fn wipe(&mut self) {
+        self.current = None;
         self.cache.clear();
         self.failures.clear();
         self.decryptor.forget_identities();
@@ -202,6 +206,117 @@ impl SopsProvider {
     }
 }
 
+/// The file a lookup reads, decrypted: kept for the next lookups of the same
+/// batch, which most often ask the same file (the version is fixed for the
+/// batch anyway), so they skip the version, canonical path and cache steps.
+struct Current {
+    path: PathBuf,
+    location: String,
+    document: Arc<Document>,
+    backend: &'static str,
+}
+
+impl SopsProvider {
+    /// The decrypted file `request` asks, or why the tier has no answer
+    /// (`Err`: the file is absent and the tier skipped).
+    fn open(&mut self, request: &SecretRequest) -> Result<Result<Current, Lookup>, SecretError> {
+        let (path, configured) = match &request.metadata.path {
+            Some(path) => (path.clone(), true),
+            None => (self.settings.path.clone(), self.settings.path_configured),
+        };
+        let location = path.display().to_string();
+        if !self.seen.contains(&path) {
+            self.seen.push(path.clone());
+        }
+        let stamp = match self.stamp(&path) {
+            Ok(stamp) => stamp,
+            Err(std::io::ErrorKind::NotFound) if !configured => {
+                return Ok(Err(Lookup::Skipped {
+                    reason: format!("no file {location}"),
+                }))
+            }
+            Err(std::io::ErrorKind::NotFound) => {
+                return Err(SecretError::provider(
+                    "sops",
+                    &request.name,
+                    format!("{location}: file not found"),
+                ))
+            }
+            Err(_) => {
+                return Err(SecretError::provider(
+                    "sops",
+                    &request.name,
+                    format!("{location}: cannot read the file"),
+                ))
+            }
+        };
+        let (document, backend) = self
+            .document(&path, stamp)
+            .map_err(|e| error_for(request, &location, e))?;
+        Ok(Ok(Current {
+            path,
+            location,
+            document,
+            backend,
+        }))
+    }
+}
+
+impl Current {
+    /// The value `request` names in this file, as a record.
+    fn answer(&self, request: &SecretRequest) -> Result<Lookup, SecretError> {
+        let location = &self.location;
+        let key = request.document_key();
+        let key_text = || match &request.metadata.key_path {
+            Some(segments) => segments.join("."),
+            None => request.name.clone(),
+        };
+        let node = if self.document.binary {
+            self.document.get(&["data"])
+        } else {
+            self.document.get(&key)
+        };
+        let value = match node {
+            None => {
+                return Ok(Lookup::Missing {
+                    tried: format!("{} in {location}", key_text()),
+                })
+            }
+            Some(Node::Null) => {
+                return Ok(Lookup::Missing {
+                    tried: format!("{} in {location} (null)", key_text()),
+                })
+            }
+            Some(Node::Leaf(leaf)) => SecretValue::copy_from(&leaf.text),
+            Some(node) if request.metadata.structured => {
+                let json = node.to_json();
+                SecretValue::copy_from(&json)
+            }
+            Some(node) => {
+                let what = if matches!(node, Node::Map(_)) {
+                    "a mapping"
+                } else {
+                    "a list"
+                };
+                return Err(SecretError::provider(
+                    "sops",
+                    &request.name,
+                    format!(
+                        "{} in {location} is {what}, not a single value (use as = \"json\")",
+                        key_text()
+                    ),
+                ));
+            }
+        };
+        Ok(Lookup::Found(
+            SecretRecord::new(SecretSource::Sops, value)
+                .with("file", location.clone())
+                .with("key", key_text())
+                .with("backend", self.backend),
+        ))
+    }
+}
+
 fn error_for(request: &SecretRequest, location: &str, error: SopsError) -> SecretError {
     match error.kind {
         ErrorKind::Decryption
@@ -228,84 +343,31 @@ impl Provider for SopsProvider {
 
     fn batch(&mut self, active: bool) {
         self.batch_stamps = active.then(Vec::new);
+        self.current = None;
     }
 
     fn lookup(&mut self, request: &SecretRequest) -> Result<Lookup, SecretError> {
-        let (path, configured) = match &request.metadata.path {
-            Some(path) => (path.clone(), true),
-            None => (self.settings.path.clone(), self.settings.path_configured),
-        };
-        let location = path.display().to_string();
-        if !self.seen.contains(&path) {
-            self.seen.push(path.clone());
+        let requested = request.metadata.path.as_deref();
+        let same_file = self
+            .current
+            .as_ref()
+            .is_some_and(|current| current.path == requested.unwrap_or(&self.settings.path));
+        if !same_file {
+            self.current = None;
+            match self.open(request)? {
+                Ok(current) => self.current = Some(current),
+                Err(skipped_or_failed) => return Ok(skipped_or_failed),
+            }
         }
-        let stamp = match self.stamp(&path) {
-            Ok(stamp) => stamp,
-            Err(std::io::ErrorKind::NotFound) if !configured => {
-                return Ok(Lookup::Skipped {
-                    reason: format!("no file {location}"),
-                })
-            }
-            Err(std::io::ErrorKind::NotFound) => {
-                return Err(SecretError::provider(
-                    "sops",
-                    &request.name,
-                    format!("{location}: file not found"),
-                ))
-            }
-            Err(_) => {
-                return Err(SecretError::provider(
-                    "sops",
-                    &request.name,
-                    format!("{location}: cannot read the file"),
-                ))
-            }
+        let answer = match &self.current {
+            Some(current) => current.answer(request),
+            None => Err(SecretError::provider("sops", &request.name, "no document")),
         };
-        let (document, backend) = self
-            .document(&path, stamp)
-            .map_err(|e| error_for(request, &location, e))?;
-        let key = request.document_key();
-        let key_text = key.join(".");
-        let node = if document.binary {
-            document.get(&["data".to_string()])
-        } else {
-            document.get(&key)
-        };
-        let value = match node {
-            None => {
-                return Ok(Lookup::Missing {
-                    tried: format!("{key_text} in {location}"),
-                })
-            }
-            Some(Node::Null) => {
-                return Ok(Lookup::Missing {
-                    tried: format!("{key_text} in {location} (null)"),
-                })
-            }
-            Some(Node::Leaf(leaf)) => SecretValue::copy_from(&leaf.text),
-            Some(node) if request.metadata.structured => {
-                let json = node.to_json();
-                SecretValue::copy_from(&json)
-            }
-            Some(node) => {
-                let what = if matches!(node, Node::Map(_)) {
-                    "a mapping"
-                } else {
-                    "a list"
-                };
-                return Err(SecretError::provider(
-                    "sops",
-                    &request.name,
-                    format!("{key_text} in {location} is {what}, not a single value (use as = \"json\")"),
-                ));
-            }
-        };
-        Ok(Lookup::Found(
-            SecretRecord::new(SecretSource::Sops, value)
-                .with("file", location)
-                .with("key", key_text)
-                .with("backend", backend),
-        ))
+        // Outside a batch every lookup checks the file's version again.
+        if self.batch_stamps.is_none() {
+            self.current = None;
+        }
+        answer
     }
 
     fn status(&mut self) -> ProviderStatus {
