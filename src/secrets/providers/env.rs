@@ -70,26 +70,87 @@ impl EnvProvider {
 
 /// The upper-case variable name for a dotted path or scope: `.` and `-` become `_`.
 pub fn env_name(dotted: &str) -> String {
-    dotted
-        .chars()
-        .map(|c| match c {
-            '.' | '-' => '_',
-            c => c.to_ascii_uppercase(),
-        })
-        .collect()
+    let mut name = String::with_capacity(dotted.len());
+    push_env_name(&mut name, dotted);
+    name
+}
+
+fn push_env_name(out: &mut String, dotted: &str) {
+    // In place on the copied text: no character-by-character re-encoding.
+    let start = out.len();
+    out.push_str(dotted);
+    out[start..].make_ascii_uppercase();
+    let mut from = start;
+    while let Some(at) = out[from..].find(['.', '-']) {
+        out.replace_range(from + at..from + at + 1, "_");
+        from += at + 1;
+    }
 }
 
 /// The names tried for `request`, in order, without duplicates.
 pub fn candidate_names(prefix: &str, request: &SecretRequest) -> Vec<String> {
-    let base = env_name(&request.name);
-    let mut names = Vec::with_capacity(3);
-    if let Some(scope) = &request.scope {
-        names.push(format!("{prefix}{}_{base}", env_name(scope)));
+    Candidates::new(prefix, request)
+        .names()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The names tried for one request, written once into the text a miss
+/// reports (`A, B`): a lookup costs one allocation, found or not.
+struct Candidates {
+    text: String,
+    spans: [std::ops::Range<usize>; 3],
+    count: usize,
+}
+
+impl Candidates {
+    fn new(prefix: &str, request: &SecretRequest) -> Candidates {
+        let mut candidates = Candidates {
+            text: String::with_capacity(3 * (prefix.len() + request.name.len()) + 16),
+            spans: Default::default(),
+            count: 0,
+        };
+        if let Some(scope) = &request.scope {
+            candidates.push(|text| {
+                text.push_str(prefix);
+                push_env_name(text, scope);
+                text.push('_');
+                push_env_name(text, &request.name);
+            });
+        }
+        candidates.push(|text| {
+            text.push_str(prefix);
+            push_env_name(text, &request.name);
+        });
+        candidates.push(|text| push_env_name(text, &request.name));
+        candidates
     }
-    names.push(format!("{prefix}{base}"));
-    names.push(base);
-    names.dedup();
-    names
+
+    /// Appends the name `write` writes, unless it repeats the one before.
+    fn push(&mut self, write: impl FnOnce(&mut String)) {
+        let mark = self.text.len();
+        if self.count > 0 {
+            self.text.push_str(", ");
+        }
+        let start = self.text.len();
+        write(&mut self.text);
+        let repeated = self.count > 0 && {
+            let previous = &self.spans[self.count - 1];
+            self.text[previous.clone()] == self.text[start..]
+        };
+        if repeated {
+            self.text.truncate(mark);
+        } else {
+            self.spans[self.count] = start..self.text.len();
+            self.count += 1;
+        }
+    }
+
+    fn names(&self) -> impl Iterator<Item = &str> {
+        self.spans[..self.count]
+            .iter()
+            .map(|span| &self.text[span.clone()])
+    }
 }
 
 impl Provider for EnvProvider {
@@ -98,16 +159,16 @@ impl Provider for EnvProvider {
     }
 
     fn lookup(&mut self, request: &SecretRequest) -> Result<Lookup, SecretError> {
-        let names = candidate_names(&self.prefix, request);
-        for name in &names {
+        let candidates = Candidates::new(&self.prefix, request);
+        for name in candidates.names() {
             if let Some(value) = self.get(name) {
                 return Ok(Lookup::Found(
-                    SecretRecord::new(SecretSource::Env, value).with("env_name", name.clone()),
+                    SecretRecord::new(SecretSource::Env, value).with("env_name", name),
                 ));
             }
         }
         Ok(Lookup::Missing {
-            tried: names.join(", "),
+            tried: candidates.text,
         })
     }
 }
