@@ -8,6 +8,7 @@
 //! on the working directory.
 
 mod error;
+mod fast;
 mod pass;
 mod raw;
 
@@ -20,6 +21,7 @@ use crate::secrets::providers::{
 };
 use crate::secrets::SecretSource;
 use crate::sops::Format;
+use indexmap::IndexMap;
 use raw::{RawKey, RawManifest, RawSecret, RawSecretTable};
 use std::collections::HashSet;
 use std::ops::Range;
@@ -152,9 +154,12 @@ impl Manifest {
     /// relative paths resolve against its folder), with `scope` laid over it.
     /// [`Manifest::load`] reads the file and calls this; fuzzing calls it directly.
     pub fn parse(text: &str, file: &Path, scope: Option<&str>) -> Result<Manifest, ManifestError> {
-        let raw: RawManifest = toml::from_str(text).map_err(|e| {
-            ManifestError::at(file, text, e.span(), redact_quoted(e.message().trim()))
-        })?;
+        let raw = match fast::parse(text) {
+            Some(raw) => raw,
+            None => toml::from_str::<RawManifest>(text).map_err(|e| {
+                ManifestError::at(file, text, e.span(), redact_quoted(e.message().trim()))
+            })?,
+        };
         let checker = Checker { file, text };
         let raw = checker.apply_scope(raw, scope)?;
         let folder = file.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -345,14 +350,20 @@ impl Checker<'_> {
             &mut manifest.secure_delete,
         )?;
 
-        let mut names = HashSet::new();
+        // Each table's keys are unique already (toml refuses a repeated key),
+        // so only a secret named like an [env] variable can be defined twice.
+        let mut env_names = HashSet::new();
         for (name, value) in raw.env.unwrap_or_default() {
-            self.variable(&name, &value.span(), &mut names, "[env]")?;
+            self.variable(&name, &value.span(), &env_names, "[env]")?;
+            env_names.insert(name.get_ref().clone());
             manifest.env.push((name.into_inner(), value.into_inner().0));
         }
+        manifest
+            .secrets
+            .reserve(raw.secrets.as_ref().map_or(0, IndexMap::len));
         for (name, entry) in raw.secrets.unwrap_or_default() {
             let span = entry.span();
-            self.variable(&name, &span, &mut names, "[secrets]")?;
+            self.variable(&name, &span, &env_names, "[secrets]")?;
             let var = name.into_inner();
             let entry = self
                 .secret(var, entry.into_inner(), folder)
@@ -435,7 +446,7 @@ impl Checker<'_> {
         &self,
         name: &Spanned<String>,
         fallback: &Range<usize>,
-        seen: &mut HashSet<String>,
+        taken: &HashSet<String>,
         table: &str,
     ) -> Result<(), ManifestError> {
         let span = if name.span().is_empty() {
@@ -452,7 +463,7 @@ impl Checker<'_> {
                 ),
             ));
         }
-        if !seen.insert(name.get_ref().clone()) {
+        if taken.contains(name.get_ref()) {
             return Err(self.error(
                 span,
                 format!("{table}: variable '{}' is defined twice", name.get_ref()),

@@ -1,0 +1,194 @@
+//! A quick path through large manifests: a `[secrets]` table of simple lines.
+//!
+//! A manifest with hundreds of secrets is mostly lines like
+//! `DB_URL = "db.url"`, and the toml crate, keeping a position on each key and
+//! value, spends most of a large run's manifest time on them. When the one
+//! `[secrets]` table holds only such lines (a bare key, `=`, a one-line
+//! string without escapes, an optional comment; blank and comment lines),
+//! this reader takes those lines itself, with the positions toml would give
+//! them, and toml parses the rest of the file with the lines blanked out
+//! (replaced by as many spaces, so every other position is unchanged).
+//!
+//! Anything else declines (`None`) and the caller gives the whole file to
+//! toml as before: a second `[secrets]` header, a multi-line string anywhere
+//! (a `[secrets]` line could then be string content), a line of another
+//! shape, a repeated key, secrets defined elsewhere in the file, or a file
+//! toml refuses (so every error message still comes from toml, on the
+//! original text). A test checks both paths give the same tables and spans.
+
+use super::raw::{RawManifest, RawSecret};
+use indexmap::IndexMap;
+use std::ops::Range;
+use toml::Spanned;
+
+/// One simple line: where its key and its quoted value lie in the text.
+struct SimpleLine {
+    line: Range<usize>,
+    key: Range<usize>,
+    /// The value with its quotes, as toml's span covers it.
+    value: Range<usize>,
+}
+
+/// The manifest, when its `[secrets]` table is simple enough (see the module docs).
+pub(super) fn parse(text: &str) -> Option<RawManifest> {
+    if text.contains("\"\"\"") || text.contains("'''") {
+        return None;
+    }
+    let lines = simple_secret_lines(text)?;
+    let mut secrets = IndexMap::with_capacity(lines.len());
+    for line in &lines {
+        let key = Spanned::new(line.key.clone(), text[line.key.clone()].to_string());
+        let inner = line.value.start + 1..line.value.end - 1;
+        let value = RawSecret::Short(text[inner].to_string());
+        if secrets
+            .insert(key, Spanned::new(line.value.clone(), value))
+            .is_some()
+        {
+            return None;
+        }
+    }
+    let mut blanked = text.as_bytes().to_vec();
+    for line in &lines {
+        blanked[line.line.clone()].fill(b' ');
+    }
+    let blanked = String::from_utf8(blanked).ok()?;
+    let mut raw: RawManifest = toml::from_str(&blanked).ok()?;
+    match &raw.secrets {
+        Some(rest) if rest.is_empty() => raw.secrets = Some(secrets),
+        _ => return None,
+    }
+    Some(raw)
+}
+
+/// The entry lines of the one `[secrets]` table, if every line of it is
+/// simple, blank or a comment.
+fn simple_secret_lines(text: &str) -> Option<Vec<SimpleLine>> {
+    let mut lines = Vec::new();
+    let mut in_secrets = false;
+    let mut headers = 0;
+    let mut start = 0;
+    for raw_line in text.split_inclusive('\n') {
+        let line = start..start + raw_line.trim_end_matches('\n').len();
+        start += raw_line.len();
+        let content = text[line.clone()].trim_end_matches('\r');
+        let trimmed = content.trim_matches([' ', '\t']);
+        if trimmed == "[secrets]" {
+            headers += 1;
+            in_secrets = true;
+        } else if trimmed.starts_with('[') {
+            in_secrets = false;
+        } else if in_secrets && !trimmed.is_empty() && !trimmed.starts_with('#') {
+            let mut simple = simple_line(content, line.start)?;
+            simple.line = line;
+            lines.push(simple);
+        }
+    }
+    (headers == 1).then_some(lines)
+}
+
+/// `KEY = "value"` (or `'value'`), spaces and tabs around, an optional comment.
+fn simple_line(content: &str, at: usize) -> Option<SimpleLine> {
+    let bytes = content.as_bytes();
+    let blank = |b: &u8| *b == b' ' || *b == b'\t';
+    let mut i = bytes.iter().take_while(|b| blank(b)).count();
+    let key_start = i;
+    i += bytes[i..]
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_' || **b == b'-')
+        .count();
+    let key = key_start..i;
+    i += bytes[i..].iter().take_while(|b| blank(b)).count();
+    if key.is_empty() || bytes.get(i) != Some(&b'=') {
+        return None;
+    }
+    i += 1;
+    i += bytes[i..].iter().take_while(|b| blank(b)).count();
+    let quote = *bytes.get(i).filter(|q| **q == b'"' || **q == b'\'')?;
+    let value_start = i;
+    let close = i + 1 + bytes[i + 1..].iter().position(|b| *b == quote)?;
+    let inner = &bytes[i + 1..close];
+    if inner.iter().any(|b| is_control(*b) || *b == b'\\') {
+        return None;
+    }
+    i = close + 1;
+    let value = value_start..i;
+    i += bytes[i..].iter().take_while(|b| blank(b)).count();
+    match bytes.get(i) {
+        None => {}
+        Some(b'#') if !bytes[i..].iter().any(|b| is_control(*b)) => {}
+        Some(_) => return None,
+    }
+    Some(SimpleLine {
+        line: 0..0,
+        key: at + key.start..at + key.end,
+        value: at + value.start..at + value.end,
+    })
+}
+
+/// Characters TOML refuses in strings and comments (a tab is allowed).
+fn is_control(b: u8) -> bool {
+    (b < 0x20 && b != b'\t') || b == 0x7f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The secrets as (key, key span, value, value span).
+    fn secrets(raw: &RawManifest) -> Vec<(String, Range<usize>, String, Range<usize>)> {
+        raw.secrets
+            .iter()
+            .flatten()
+            .map(|(key, value)| {
+                let text = match value.get_ref() {
+                    RawSecret::Short(text) => text.clone(),
+                    RawSecret::Table(_) => "<table>".to_string(),
+                };
+                (key.get_ref().clone(), key.span(), text, value.span())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn simple_tables_match_toml_exactly() {
+        let texts = [
+            "[secrets]\nA = \"a.b\"\n",
+            "pass = [\"HOME\"]\n\n[secrets]\n# note\nA=\"a\"\n\tB_2 =  'b.c'  # why\r\n\nc-d = \"\"\n[env]\nX = \"1\"\n",
+            "[providers.sops]\npath = \"s.yaml\"\n[secrets]\nA = \"é.ü\"\nB = \"x y\"",
+            "[secrets]\n1 = \"a\"\n",
+        ];
+        for text in texts {
+            let fast = parse(text).unwrap_or_else(|| panic!("declined: {text:?}"));
+            let full: RawManifest = toml::from_str(text).unwrap();
+            assert_eq!(secrets(&fast), secrets(&full), "{text:?}");
+            assert_eq!(
+                fast.env.as_ref().map(IndexMap::len),
+                full.env.as_ref().map(IndexMap::len)
+            );
+            assert_eq!(
+                fast.pass.as_ref().map(Vec::len),
+                full.pass.as_ref().map(Vec::len)
+            );
+        }
+    }
+
+    #[test]
+    fn anything_else_declines() {
+        for text in [
+            "A = 1\n",
+            "[secrets]\nA = { path = \"a\" }\n",
+            "[secrets]\nA = \"a\\tb\"\n",
+            "[secrets]\n\"A\" = \"a\"\n",
+            "[secrets]\nA.B = \"a\"\n",
+            "[secrets]\nA = \"a\" junk\n",
+            "[secrets]\nA = \"a\"\nA = \"b\"\n",
+            "[secrets]\nA = \"a\"\n[secrets]\nB = \"b\"\n",
+            "[secrets]\nA = \"a\"\n[secrets.B]\npath = \"b\"\n",
+            "command = \"\"\"\n[secrets]\nA = \"a\"\n\"\"\"\n",
+            "[secrets]\nA = \"a\"\n[providers]\nbogus = 1\n",
+            "[secrets]\nA = \"a\x01\"\n",
+        ] {
+            assert!(parse(text).is_none(), "{text:?}");
+        }
+    }
+}
