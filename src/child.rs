@@ -10,7 +10,6 @@ use crate::manifest::{Delivery, PassPattern};
 use crate::memfd;
 use crate::plan::Entry;
 use crate::secrets::{SecretRecord, SecretValue};
-use std::collections::HashMap;
 use std::ffi::CString;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStringExt;
@@ -26,14 +25,12 @@ pub enum FileSecrets {
 
 /// The environment of the child, plus the memfds it must inherit.
 ///
-/// A replaced definition leaves a hole in `vars` (wiped at once) rather than
-/// being searched for and removed: `set` stays O(1), so a thousand secrets
-/// cost a thousand inserts, not half a million comparisons.
+/// Definitions are collected in order and replaced ones removed once, at the
+/// end of `build`, by sorting positions by name: no name is copied or hashed,
+/// and a thousand secrets cost a sort, not half a million comparisons.
 #[derive(Debug, Default)]
 pub struct ChildEnv {
-    vars: Vec<Option<(String, SecretValue)>>,
-    /// Where each name currently lives in `vars`.
-    slots: HashMap<String, usize>,
+    vars: Vec<(String, SecretValue)>,
     files: Vec<OwnedFd>,
 }
 
@@ -85,35 +82,51 @@ impl ChildEnv {
                 }
             }
         }
+        child.keep_last_definitions();
         Ok(child)
     }
 
     /// Sets `name`, replacing an earlier definition.
     fn set(&mut self, name: String, value: SecretValue) {
-        let slot = self.vars.len();
-        if let Some(old) = self.slots.insert(name.clone(), slot) {
-            // Dropping the old value wipes it.
-            self.vars[old] = None;
+        self.vars.push((name, value));
+    }
+
+    /// Removes every definition that a later one of the same name replaces
+    /// (dropping wipes its value); the others keep their order.
+    fn keep_last_definitions(&mut self) {
+        let mut order: Vec<usize> = (0..self.vars.len()).collect();
+        order.sort_unstable_by(|&a, &b| self.vars[a].0.cmp(&self.vars[b].0).then(a.cmp(&b)));
+        let mut replaced = vec![false; self.vars.len()];
+        for pair in order.windows(2) {
+            if self.vars[pair[0]].0 == self.vars[pair[1]].0 {
+                replaced[pair[0]] = true;
+            }
         }
-        self.vars.push(Some((name, value)));
+        let mut index = 0;
+        self.vars.retain(|_| {
+            index += 1;
+            !replaced[index - 1]
+        });
     }
 
     /// The value of `name`, if set.
     pub fn get(&self, name: &str) -> Option<&[u8]> {
-        let slot = *self.slots.get(name)?;
-        self.vars[slot].as_ref().map(|(_, v)| v.as_bytes())
+        self.vars
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_bytes())
     }
 
     /// The variables, in order.
     pub fn vars(&self) -> impl Iterator<Item = (&str, &SecretValue)> {
-        self.vars.iter().flatten().map(|(n, v)| (n.as_str(), v))
+        self.vars.iter().map(|(n, v)| (n.as_str(), v))
     }
 
     /// The `NAME=value` strings for `execve` and the memfds the child must inherit.
     /// Each value is moved, not copied: the `SecretValue`s are wiped as they go.
     pub fn into_exec_parts(self) -> (Vec<CString>, Vec<OwnedFd>) {
-        let mut block = Vec::with_capacity(self.slots.len());
-        for (name, value) in self.vars.into_iter().flatten() {
+        let mut block = Vec::with_capacity(self.vars.len());
+        for (name, value) in self.vars {
             let mut bytes = Vec::with_capacity(name.len() + 1 + value.len() + 1);
             bytes.extend_from_slice(name.as_bytes());
             bytes.push(b'=');
@@ -125,5 +138,26 @@ impl ChildEnv {
             }
         }
         (block, self.files)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_later_definition_replaces_an_earlier_one_in_its_own_place() {
+        let mut env = ChildEnv::default();
+        for (name, value) in [("B", "1"), ("A", "2"), ("B", "3"), ("C", "4"), ("A", "5")] {
+            env.set(name.into(), SecretValue::from(value));
+        }
+        env.keep_last_definitions();
+        let vars: Vec<_> = env
+            .vars()
+            .map(|(name, value)| (name, value.as_str().unwrap()))
+            .collect();
+        assert_eq!(vars, [("B", "3"), ("C", "4"), ("A", "5")]);
+        assert_eq!(env.get("A"), Some(&b"5"[..]));
+        assert_eq!(env.get("D"), None);
     }
 }
