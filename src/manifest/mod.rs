@@ -478,7 +478,7 @@ impl Checker<'_> {
                 path: Some(path),
                 ..Default::default()
             },
-            RawSecret::Table(table) => table,
+            RawSecret::Table(table) => *table,
         };
         let path = table
             .path

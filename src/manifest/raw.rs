@@ -77,7 +77,8 @@ pub struct RawSecureDelete {
 #[derive(Debug)]
 pub enum RawSecret {
     Short(String),
-    Table(RawSecretTable),
+    /// Boxed: most entries are short, and the table is five times their size.
+    Table(Box<RawSecretTable>),
 }
 
 /// The table form of a `[secrets]` entry.
@@ -168,6 +169,7 @@ fn merge_secret(base: Spanned<RawSecret>, top: Spanned<RawSecret>) -> Spanned<Ra
     let span = top.span();
     match (base.into_inner(), top.into_inner()) {
         (RawSecret::Table(mut b), RawSecret::Table(t)) => {
+            let t = *t;
             overlay_fields!(b, t; path, key, sops, required, default, delivery, providers);
             Spanned::new(span, RawSecret::Table(b))
         }
@@ -188,7 +190,7 @@ impl<'de> Deserialize<'de> for RawSecret {
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawSecret, A::Error> {
                 RawSecretTable::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(RawSecret::Table)
+                    .map(|table| RawSecret::Table(Box::new(table)))
             }
         }
         deserializer.deserialize_any(SecretVisitor)
