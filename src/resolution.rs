@@ -32,10 +32,12 @@ pub fn require_all(
     outcomes: Vec<Outcome>,
     report: &Reporter,
 ) -> Result<Vec<(Entry, SecretRecord)>, Error> {
-    let mut records = Vec::with_capacity(outcomes.len());
     let mut failures = Vec::new();
-    for Outcome { entry, result } in outcomes {
-        match result {
+    // Collected from the outcomes' own iterator, so the standard library
+    // reuses their allocation: a thousand entries are not copied to fresh pages.
+    let records = outcomes
+        .into_iter()
+        .filter_map(|Outcome { entry, result }| match result {
             Ok(Some(record)) => {
                 if report.verbose() {
                     report.info(
@@ -43,7 +45,7 @@ pub fn require_all(
                             .trim_end(),
                     );
                 }
-                records.push((entry, record));
+                Some((entry, record))
             }
             Ok(None) => {
                 if report.verbose() {
@@ -52,13 +54,17 @@ pub fn require_all(
                         entry.var, entry.request.name
                     ));
                 }
+                None
             }
-            Err(error) => failures.push(EntryFailure {
-                var: entry.var,
-                error,
-            }),
-        }
-    }
+            Err(error) => {
+                failures.push(EntryFailure {
+                    var: entry.var,
+                    error,
+                });
+                None
+            }
+        })
+        .collect();
     if failures.is_empty() {
         Ok(records)
     } else {
