@@ -27,7 +27,27 @@ pub fn begin() {
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
     }
     open_closed_standard_descriptors();
+    keep_freed_heap_memory();
 }
+
+/// Tells glibc's allocator to serve large blocks from the heap and to keep
+/// freed heap memory instead of returning it to the kernel. A run is short
+/// and its memory is wiped on free anyway; what costs is the page faults of
+/// touching fresh pages (several microseconds each here), and by default a
+/// 160 KB SOPS file gets its own mapping, unmapped when freed, and the heap
+/// top is trimmed and grown again, so later allocations fault on new pages.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn keep_freed_heap_memory() {
+    const LARGE: libc::c_int = 64 << 20;
+    // SAFETY: mallopt only adjusts the allocator's thresholds.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, LARGE);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, LARGE);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn keep_freed_heap_memory() {}
 
 /// One `poll` finds the closed descriptors (POLLNVAL); each gets `/dev/null`.
 fn open_closed_standard_descriptors() {
