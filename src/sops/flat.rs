@@ -12,7 +12,7 @@ use super::error::{Result, SopsError};
 use super::format::{Parsed, Raw};
 
 /// Reads a dotenv file: data lines, and `sops_*` lines as metadata.
-pub fn parse_dotenv(bytes: &[u8]) -> Result<Parsed> {
+pub fn parse_dotenv(bytes: &[u8]) -> Result<Parsed<'static>> {
     let text = std::str::from_utf8(bytes)
         .map_err(|_| SopsError::malformed("the dotenv file is not valid UTF-8"))?;
     let mut data = Vec::new();
@@ -27,7 +27,7 @@ pub fn parse_dotenv(bytes: &[u8]) -> Result<Parsed> {
         let value = value.replace("\\n", "\n");
         match key.strip_prefix("sops_") {
             Some(meta_key) => meta.push((meta_key.to_string(), value)),
-            None => data.push((key.to_string(), Raw::Str(value))),
+            None => data.push((key.to_string().into(), Raw::Str(value.into()))),
         }
     }
     let metadata = (!meta.is_empty()).then(|| unflatten(meta));
@@ -35,7 +35,7 @@ pub fn parse_dotenv(bytes: &[u8]) -> Result<Parsed> {
 }
 
 /// Reads an INI file: sections of string values, and the `[sops]` section as metadata.
-pub fn parse_ini(bytes: &[u8]) -> Result<Parsed> {
+pub fn parse_ini(bytes: &[u8]) -> Result<Parsed<'static>> {
     let text = std::str::from_utf8(bytes)
         .map_err(|_| SopsError::malformed("the INI file is not valid UTF-8"))?;
     // The unnamed section always exists and comes first, as in gopkg.in/ini.
@@ -83,8 +83,12 @@ pub fn parse_ini(bytes: &[u8]) -> Result<Parsed> {
             }
         } else {
             data.push((
-                name,
-                Raw::Map(keys.into_iter().map(|(k, v)| (k, Raw::Str(v))).collect()),
+                name.into(),
+                Raw::Map(
+                    keys.into_iter()
+                        .map(|(k, v)| (k.into(), Raw::Str(v.into())))
+                        .collect(),
+                ),
             ));
         }
     }
@@ -133,13 +137,13 @@ fn unquote(text: &str) -> &str {
 /// Rebuilds nested metadata from flattened keys (`age__list_0__map_enc`).
 /// `mac_only_encrypted` becomes a boolean and `shamir_threshold` a number,
 /// as sops's `DecodeNonStrings` does.
-fn unflatten(flat: Vec<(String, String)>) -> Raw {
+fn unflatten(flat: Vec<(String, String)>) -> Raw<'static> {
     let mut root = Raw::Map(Vec::new());
     for (key, value) in flat {
         let leaf = match (key.as_str(), value.as_str()) {
             ("mac_only_encrypted", v) => Raw::Bool(v == "true"),
-            ("shamir_threshold", v) => v.parse().map(Raw::Int).unwrap_or(Raw::Str(value)),
-            _ => Raw::Str(value),
+            ("shamir_threshold", v) => v.parse().map(Raw::Int).unwrap_or(Raw::Str(value.into())),
+            _ => Raw::Str(value.into()),
         };
         insert(&mut root, &tokenize(&key), leaf);
     }
@@ -184,7 +188,7 @@ fn tokenize(path: &str) -> Vec<Token> {
     }
 }
 
-fn insert(node: &mut Raw, path: &[Token], leaf: Raw) {
+fn insert(node: &mut Raw<'static>, path: &[Token], leaf: Raw<'static>) {
     let Some((first, rest)) = path.split_first() else {
         *node = leaf;
         return;
@@ -202,7 +206,7 @@ fn insert(node: &mut Raw, path: &[Token], leaf: Raw) {
                 let index = match items.iter().position(|(k, _)| k == key) {
                     Some(i) => i,
                     None => {
-                        items.push((key.clone(), empty()));
+                        items.push((key.clone().into(), empty()));
                         items.len() - 1
                     }
                 };
@@ -251,7 +255,7 @@ mod tests {
     fn ini_sections_quotes_and_comments() {
         let text = "top = 1\n[a.b]\nk1 = `x # y`\nk2 = \"q\" ; comment\nk3: v\nk4 = \"\"\"l1\nl2\"\"\"\n[sops]\nversion = 3\n";
         let (data, meta) = parse_ini(text.as_bytes()).unwrap();
-        let names: Vec<_> = data[0].iter().map(|(k, _)| k.as_str()).collect();
+        let names: Vec<_> = data[0].iter().map(|(k, _)| k.as_ref()).collect();
         assert_eq!(names, ["DEFAULT", "a.b"]);
         let section = &data[0][1].1;
         assert_eq!(section.get_str("k1"), Some("x # y"));

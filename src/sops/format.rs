@@ -8,22 +8,25 @@
 //!
 //! YAML goes through serde_yaml, JSON and binary envelopes through
 //! serde_json with `preserve_order`, dotenv and INI through the small
-//! line readers in `flat.rs`.
+//! line readers in `flat.rs`. Text that the file holds as it is (the keys and
+//! `ENC[...]` values of the YAML sops writes) is borrowed from the file's
+//! bytes rather than copied: a thousand-secret file is not duplicated.
 
 use super::error::{Result, SopsError};
 use super::flat;
 use super::Format;
 use serde::Deserialize;
+use std::borrow::Cow;
 
 /// A node of an encrypted (or plain) SOPS tree.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Raw {
+pub enum Raw<'a> {
     /// A mapping in file order.
-    Map(Vec<(String, Raw)>),
+    Map(Vec<(Cow<'a, str>, Raw<'a>)>),
     /// A list.
-    List(Vec<Raw>),
+    List(Vec<Raw<'a>>),
     /// A string (an `ENC[...]` value, or an unencrypted string).
-    Str(String),
+    Str(Cow<'a, str>),
     /// An unencrypted whole number.
     Int(i64),
     /// An unencrypted float (every JSON number is one, as in sops).
@@ -36,18 +39,21 @@ pub enum Raw {
 
 /// An encrypted SOPS file, parsed but not decrypted.
 #[derive(Debug)]
-pub struct EncryptedFile {
+pub struct EncryptedFile<'a> {
     /// The format it was read as (never `Auto`).
     pub format: Format,
     /// The data, one root mapping per document, without the `sops` key.
-    pub branches: Vec<Vec<(String, Raw)>>,
+    pub branches: Vec<Branch<'a>>,
     /// The `sops` metadata, as a raw tree.
-    pub metadata: Raw,
+    pub metadata: Raw<'a>,
 }
 
-impl Raw {
+/// One document's root mapping.
+pub type Branch<'a> = Vec<(Cow<'a, str>, Raw<'a>)>;
+
+impl<'a> Raw<'a> {
     /// The value under `key` in a map.
-    pub fn get(&self, key: &str) -> Option<&Raw> {
+    pub fn get(&self, key: &str) -> Option<&Raw<'a>> {
         match self {
             Raw::Map(items) => items.iter().find(|(k, _)| k == key).map(|(_, v)| v),
             _ => None,
@@ -64,7 +70,7 @@ impl Raw {
 }
 
 /// Parses `bytes` as an encrypted SOPS file of `format` (not `Auto`).
-pub fn parse(bytes: &[u8], format: Format) -> Result<EncryptedFile> {
+pub fn parse(bytes: &[u8], format: Format) -> Result<EncryptedFile<'_>> {
     let (branches, metadata) = match format {
         Format::Yaml => parse_yaml(bytes)?,
         Format::Json | Format::Binary => parse_json(bytes)?,
@@ -82,9 +88,9 @@ pub fn parse(bytes: &[u8], format: Format) -> Result<EncryptedFile> {
     })
 }
 
-pub(super) type Parsed = (Vec<Vec<(String, Raw)>>, Option<Raw>);
+pub(super) type Parsed<'a> = (Vec<Branch<'a>>, Option<Raw<'a>>);
 
-fn parse_yaml(bytes: &[u8]) -> Result<Parsed> {
+fn parse_yaml(bytes: &[u8]) -> Result<Parsed<'_>> {
     match super::yaml_fast::parse(bytes) {
         Some(documents) => split_documents(documents.into_iter().map(Ok)),
         None => parse_yaml_serde(bytes),
@@ -92,7 +98,7 @@ fn parse_yaml(bytes: &[u8]) -> Result<Parsed> {
 }
 
 /// The documents' data and the first one's metadata.
-fn split_documents(documents: impl Iterator<Item = Result<Raw>>) -> Result<Parsed> {
+fn split_documents<'a>(documents: impl Iterator<Item = Result<Raw<'a>>>) -> Result<Parsed<'a>> {
     let mut branches = Vec::new();
     let mut metadata = None;
     for document in documents {
@@ -114,7 +120,7 @@ fn split_documents(documents: impl Iterator<Item = Result<Raw>>) -> Result<Parse
 }
 
 /// The reference reader: serde_yaml, for every file the fast reader declines.
-pub(super) fn parse_yaml_serde(bytes: &[u8]) -> Result<Parsed> {
+pub(super) fn parse_yaml_serde(bytes: &[u8]) -> Result<Parsed<'static>> {
     split_documents(serde_yaml::Deserializer::from_slice(bytes).map(|document| {
         // serde_yaml's messages quote positions, not content, but may name a
         // scalar; keep only our own words plus the position.
@@ -129,7 +135,7 @@ pub(super) fn parse_yaml_serde(bytes: &[u8]) -> Result<Parsed> {
     }))
 }
 
-pub(super) fn from_yaml(value: serde_yaml::Value) -> Result<Raw> {
+pub(super) fn from_yaml(value: serde_yaml::Value) -> Result<Raw<'static>> {
     use serde_yaml::Value;
     Ok(match value {
         Value::Null => Raw::Null,
@@ -139,7 +145,7 @@ pub(super) fn from_yaml(value: serde_yaml::Value) -> Result<Raw> {
             // sops reads integers beyond 64 bits as floats.
             None => Raw::Float(n.as_f64().unwrap_or(f64::NAN)),
         },
-        Value::String(s) => Raw::Str(s),
+        Value::String(s) => Raw::Str(s.into()),
         Value::Sequence(items) => {
             Raw::List(items.into_iter().map(from_yaml).collect::<Result<_>>()?)
         }
@@ -150,7 +156,7 @@ pub(super) fn from_yaml(value: serde_yaml::Value) -> Result<Raw> {
                     Value::String(s) => s,
                     _ => return Err(SopsError::malformed("a YAML mapping has a non-string key")),
                 };
-                items.push((key, from_yaml(value)?));
+                items.push((key.into(), from_yaml(value)?));
             }
             Raw::Map(items)
         }
@@ -158,7 +164,7 @@ pub(super) fn from_yaml(value: serde_yaml::Value) -> Result<Raw> {
     })
 }
 
-fn parse_json(bytes: &[u8]) -> Result<Parsed> {
+fn parse_json(bytes: &[u8]) -> Result<Parsed<'static>> {
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
         SopsError::malformed(format!(
             "invalid JSON at line {}, column {}",
@@ -174,21 +180,25 @@ fn parse_json(bytes: &[u8]) -> Result<Parsed> {
     Ok((vec![root], metadata))
 }
 
-fn from_json(value: serde_json::Value) -> Raw {
+fn from_json(value: serde_json::Value) -> Raw<'static> {
     use serde_json::Value;
     match value {
         Value::Null => Raw::Null,
         Value::Bool(b) => Raw::Bool(b),
         // sops (Go's decoder) reads every JSON number as a float64.
         Value::Number(n) => Raw::Float(n.as_f64().unwrap_or(f64::NAN)),
-        Value::String(s) => Raw::Str(s),
+        Value::String(s) => Raw::Str(s.into()),
         Value::Array(items) => Raw::List(items.into_iter().map(from_json).collect()),
-        Value::Object(map) => Raw::Map(map.into_iter().map(|(k, v)| (k, from_json(v))).collect()),
+        Value::Object(map) => Raw::Map(
+            map.into_iter()
+                .map(|(k, v)| (k.into(), from_json(v)))
+                .collect(),
+        ),
     }
 }
 
 /// Removes every top-level `sops` key and returns the first one's value.
-fn take_sops_key(root: &mut Vec<(String, Raw)>) -> Option<Raw> {
+fn take_sops_key<'a>(root: &mut Branch<'a>) -> Option<Raw<'a>> {
     let mut found = None;
     root.retain_mut(|(key, value)| {
         if key != "sops" {
@@ -214,7 +224,7 @@ mod tests {
         assert_eq!(file.branches.len(), 2);
         assert_eq!(file.branches[0][0].0, "b");
         assert_eq!(file.branches[0][1].0, "a");
-        assert_eq!(file.branches[1], vec![("z".to_string(), Raw::Float(2.5))]);
+        assert_eq!(file.branches[1], vec![("z".into(), Raw::Float(2.5))]);
         assert_eq!(file.metadata.get_str("version"), Some("x"));
     }
 

@@ -20,6 +20,7 @@ use super::tree::{go_json_float, go_plain_float, Document, Leaf, LeafKind, Node}
 use super::value::{Plain, ValueCipher};
 use super::Format;
 use sha2::{Digest, Sha512};
+use std::borrow::Cow;
 use std::io::Read;
 use zeroize::Zeroizing;
 
@@ -204,7 +205,7 @@ impl<'a> Walk<'a> {
         Document::new(self.roots, file.format == Format::Binary)
     }
 
-    fn map<'r>(&mut self, items: &'r [(String, Raw)], path: &mut Vec<&'r str>) -> Result<Node> {
+    fn map<'r>(&mut self, items: &'r [(Cow<str>, Raw)], path: &mut Vec<&'r str>) -> Result<Node> {
         let mut out = Vec::with_capacity(items.len());
         for (key, value) in items {
             path.push(key);
@@ -214,7 +215,7 @@ impl<'a> Walk<'a> {
             let node = self.node(value, path);
             self.aad.truncate(mark);
             path.pop();
-            out.push((key.clone(), node?));
+            out.push((key.to_string(), node?));
         }
         Ok(Node::Map(out))
     }
@@ -272,7 +273,7 @@ impl<'a> Walk<'a> {
                     let text = t.to_rfc3339_nano();
                     (text.clone(), LeafKind::Time, text)
                 }
-                None => (s.clone(), LeafKind::Str, s.clone()),
+                None => (s.to_string(), LeafKind::Str, s.to_string()),
             },
             Raw::Int(i) => (i.to_string(), LeafKind::Int, i.to_string()),
             Raw::Float(f) => (go_plain_float(*f), LeafKind::Float, go_json_float(*f)),

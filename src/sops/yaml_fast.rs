@@ -16,10 +16,11 @@
 
 use super::format::Raw;
 use super::yaml_scalar::{find_pair, plain_ok, quoted, resolve_plain};
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 /// The documents of `text`, or `None` when the text is outside the subset.
-pub(super) fn parse(bytes: &[u8]) -> Option<Vec<Raw>> {
+pub(super) fn parse(bytes: &[u8]) -> Option<Vec<Raw<'_>>> {
     let text = std::str::from_utf8(bytes).ok()?;
     // ASCII (what sops writes) is checked byte by byte; other text char by char.
     let ascii = text
@@ -77,7 +78,7 @@ fn indent(line: &str) -> usize {
     line.len() - line.trim_start_matches(' ').len()
 }
 
-fn document(lines: &[&str], unterminated: bool) -> Option<Raw> {
+fn document<'a>(lines: &[&'a str], unterminated: bool) -> Option<Raw<'a>> {
     let mut p = Parser {
         lines,
         unterminated,
@@ -90,13 +91,14 @@ fn document(lines: &[&str], unterminated: bool) -> Option<Raw> {
     Some(root)
 }
 
-struct Parser<'a> {
-    lines: &'a [&'a str],
+/// Lines of the text (`'a`), in a list that lives as long as `'l`.
+struct Parser<'l, 'a> {
+    lines: &'l [&'a str],
     /// The last line has no final line break.
     unterminated: bool,
 }
 
-impl<'a> Parser<'a> {
+impl<'a> Parser<'_, 'a> {
     /// The first line at or after `i` that is neither blank nor a comment.
     fn next_content(&self, mut i: usize) -> Option<usize> {
         while i < self.lines.len() {
@@ -111,7 +113,7 @@ impl<'a> Parser<'a> {
     /// The block node whose content starts on line `i` at column `col`;
     /// lines deeper than `parent` would continue it. Returns the node and
     /// the first line it did not consume.
-    fn node(&mut self, i: usize, col: usize, parent: usize) -> Option<(Raw, usize)> {
+    fn node(&mut self, i: usize, col: usize, parent: usize) -> Option<(Raw<'a>, usize)> {
         let content = self.lines[i].get(col..)?;
         if is_item(content) {
             self.sequence(i, col)
@@ -122,8 +124,8 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn mapping(&mut self, mut i: usize, col: usize) -> Option<(Raw, usize)> {
-        let mut items: Vec<(String, Raw)> = Vec::new();
+    fn mapping(&mut self, mut i: usize, col: usize) -> Option<(Raw<'a>, usize)> {
+        let mut items: Vec<(Cow<'a, str>, Raw<'a>)> = Vec::new();
         let next = loop {
             let content = self.lines[i].get(col..)?;
             if is_item(content) {
@@ -145,13 +147,13 @@ impl<'a> Parser<'a> {
         };
         // serde_yaml refuses duplicate keys: leave that error to it.
         let mut seen = HashSet::with_capacity(items.len());
-        if !items.iter().all(|(k, _)| seen.insert(k.as_str())) {
+        if !items.iter().all(|(k, _)| seen.insert(k.as_ref())) {
             return None;
         }
         Some((Raw::Map(items), next))
     }
 
-    fn sequence(&mut self, mut i: usize, col: usize) -> Option<(Raw, usize)> {
+    fn sequence(&mut self, mut i: usize, col: usize) -> Option<(Raw<'a>, usize)> {
         let mut items = Vec::new();
         let next = loop {
             let rest = self.lines[i].get(col + 1..)?;
@@ -173,7 +175,7 @@ impl<'a> Parser<'a> {
 
     /// The value of a key or item with nothing after it on its line: a
     /// deeper block, a sequence at the key's own column, or null.
-    fn child(&mut self, i: usize, col: usize, in_mapping: bool) -> Option<(Raw, usize)> {
+    fn child(&mut self, i: usize, col: usize, in_mapping: bool) -> Option<(Raw<'a>, usize)> {
         match self.next_content(i) {
             Some(j) if indent(self.lines[j]) > col => {
                 let at = indent(self.lines[j]);
@@ -189,7 +191,7 @@ impl<'a> Parser<'a> {
     }
 
     /// A scalar written after a key or a dash on line `i`.
-    fn value(&mut self, text: &str, i: usize, parent: usize) -> Option<(Raw, usize)> {
+    fn value(&mut self, text: &'a str, i: usize, parent: usize) -> Option<(Raw<'a>, usize)> {
         let trimmed = text.trim_end_matches(' ');
         let raw = match trimmed.as_bytes().first()? {
             b'"' | b'\'' => {
@@ -197,7 +199,7 @@ impl<'a> Parser<'a> {
                 if !rest.is_empty() {
                     return None;
                 }
-                Raw::Str(s)
+                Raw::Str(s.into())
             }
             b'|' => return self.literal(trimmed, i, parent),
             _ if trimmed == "[]" => Raw::List(Vec::new()),
@@ -224,7 +226,7 @@ impl<'a> Parser<'a> {
     }
 
     /// A `|` block scalar: its lines are those below `i` indented like the first.
-    fn literal(&mut self, header: &str, i: usize, parent: usize) -> Option<(Raw, usize)> {
+    fn literal(&mut self, header: &str, i: usize, parent: usize) -> Option<(Raw<'a>, usize)> {
         let keep = match header {
             "|" => None,
             "|-" => Some(false),
@@ -261,7 +263,7 @@ impl<'a> Parser<'a> {
             None => text.push('\n'),
             Some(true) => text.extend(std::iter::repeat_n('\n', trailing + 1)),
         }
-        Some((Raw::Str(text), k))
+        Some((Raw::Str(text.into()), k))
     }
 }
 
@@ -270,11 +272,11 @@ fn is_item(content: &str) -> bool {
 }
 
 /// The key of a mapping entry and the text after its `:`.
-fn key_end(content: &str) -> Option<(String, &str)> {
+fn key_end(content: &str) -> Option<(Cow<'_, str>, &str)> {
     if content.starts_with(['"', '\'']) {
         let (key, rest) = quoted(content)?;
         let rest = rest.strip_prefix(':')?;
-        return (rest.is_empty() || rest.starts_with(' ')).then_some((key, rest));
+        return (rest.is_empty() || rest.starts_with(' ')).then_some((key.into(), rest));
     }
     let end = match find_pair(content, b": ") {
         Some(p) => p,

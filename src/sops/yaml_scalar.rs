@@ -51,14 +51,14 @@ pub(super) fn find_pair(s: &str, pair: &[u8; 2]) -> Option<usize> {
 
 /// How serde_yaml types a plain scalar. Text that can only be a string is
 /// taken as is; anything else short and simple is typed by serde_yaml itself.
-pub(super) fn resolve_plain(v: &str) -> Option<Raw> {
+pub(super) fn resolve_plain(v: &str) -> Option<Raw<'_>> {
     let first = v.chars().next()?;
     // A letter other than those of `inf`/`nan` starts neither a number nor a
     // keyword below, so the common case skips the trial parse.
     if first.is_ascii_alphabetic()
         && !matches!(first, 'i' | 'I' | 'n' | 'N' | 't' | 'T' | 'f' | 'F')
     {
-        return Some(Raw::Str(v.to_owned()));
+        return Some(Raw::Str(v.into()));
     }
     let keyword = matches!(
         v,
@@ -68,7 +68,7 @@ pub(super) fn resolve_plain(v: &str) -> Option<Raw> {
     // or are a keyword (or `inf`/`nan` spellings, which stay strings anyway).
     if !matches!(first, '0'..='9' | '+' | '-' | '.' | '~') && !keyword && v.parse::<f64>().is_err()
     {
-        return Some(Raw::Str(v.to_owned()));
+        return Some(Raw::Str(v.into()));
     }
     // Typed out of context, `---` and `...` would be document markers.
     if v.starts_with("---")
