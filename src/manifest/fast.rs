@@ -6,16 +6,19 @@
 //! `[secrets]` table holds only such lines (a bare key, `=`, a one-line
 //! string without escapes, an optional comment; blank and comment lines),
 //! this reader takes those lines itself, with the positions toml would give
-//! them, and toml parses the rest of the file with the table's body blanked
-//! out (every byte a space but its last newline, so every other position is
-//! unchanged and toml reads one blank run instead of a thousand lines).
+//! them, and toml parses the rest of the file with the table's body cut out.
+//! (Cut, not blanked: toml sizes its token buffer by the text's length, and
+//! wiping that buffer on free would touch every page of it.) Positions after
+//! the body are then off by its length; they only ever serve error messages,
+//! and the caller reads a manifest that fails a check again with toml alone.
 //!
 //! Anything else declines (`None`) and the caller gives the whole file to
 //! toml as before: a second `[secrets]` header, a multi-line string anywhere
 //! (a `[secrets]` line could then be string content), a line of another
 //! shape, a repeated key, secrets defined elsewhere in the file, or a file
 //! toml refuses (so every error message still comes from toml, on the
-//! original text). A test checks both paths give the same tables and spans.
+//! original text). A test checks both paths give the same tables, and the
+//! same positions for the secrets.
 
 use super::raw::{RawManifest, RawSecret};
 use indexmap::IndexMap;
@@ -35,13 +38,8 @@ pub(super) fn parse(text: &str) -> Option<RawManifest> {
         return None;
     }
     let (secrets, body) = simple_secrets(text)?;
-    // The whole table body becomes spaces, keeping its last newline before
-    // the next header: toml then reads one blank run, not a thousand lines.
-    let mut blanked = text.as_bytes().to_vec();
-    let keep_newline = usize::from(text[body.clone()].ends_with('\n'));
-    blanked[body.start..body.end - keep_newline].fill(b' ');
-    let blanked = String::from_utf8(blanked).ok()?;
-    let mut raw: RawManifest = toml::from_str(&blanked).ok()?;
+    let rest = [&text[..body.start], &text[body.end..]].concat();
+    let mut raw: RawManifest = toml::from_str(&rest).ok()?;
     match &raw.secrets {
         Some(rest) if rest.is_empty() => raw.secrets = Some(secrets),
         _ => return None,
@@ -54,7 +52,10 @@ type Secrets = IndexMap<Spanned<String>, Spanned<RawSecret>>;
 /// The entries of the one `[secrets]` table and where its body lies, if
 /// every line of the body is simple, blank or a comment.
 fn simple_secrets(text: &str) -> Option<(Secrets, Range<usize>)> {
-    let mut secrets = IndexMap::new();
+    // Sized once (a line count bounds the entries): growing a thousand
+    // entries by doubling would copy them, and wipe each old copy, ten times.
+    let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
+    let mut secrets = IndexMap::with_capacity(lines);
     let mut body: Option<Range<usize>> = None;
     let mut in_secrets = false;
     let mut start = 0;
@@ -168,11 +169,12 @@ mod tests {
             let fast = parse(text).unwrap_or_else(|| panic!("declined: {text:?}"));
             let full: RawManifest = toml::from_str(text).unwrap();
             assert_eq!(secrets(&fast), secrets(&full), "{text:?}");
-            let env = |raw: &RawManifest| -> Vec<(Range<usize>, Range<usize>)> {
+            // Positions after the table's body move; names and values do not.
+            let env = |raw: &RawManifest| -> Vec<(String, String)> {
                 raw.env
                     .iter()
                     .flatten()
-                    .map(|(key, value)| (key.span(), value.span()))
+                    .map(|(key, value)| (key.get_ref().clone(), value.get_ref().0.clone()))
                     .collect()
             };
             assert_eq!(env(&fast), env(&full), "{text:?}");

@@ -154,12 +154,27 @@ impl Manifest {
     /// relative paths resolve against its folder), with `scope` laid over it.
     /// [`Manifest::load`] reads the file and calls this; fuzzing calls it directly.
     pub fn parse(text: &str, file: &Path, scope: Option<&str>) -> Result<Manifest, ManifestError> {
-        let raw = match fast::parse(text) {
-            Some(raw) => raw,
-            None => toml::from_str::<RawManifest>(text).map_err(|e| {
-                ManifestError::at(file, text, e.span(), redact_quoted(e.message().trim()))
-            })?,
-        };
+        // The fast reader's positions outside [secrets] may be off, so a
+        // manifest it reads that then fails a check is read again by toml
+        // alone, for the error's exact position.
+        if let Some(raw) = fast::parse(text) {
+            if let Ok(manifest) = Self::check(raw, text, file, scope) {
+                return Ok(manifest);
+            }
+        }
+        let raw = toml::from_str::<RawManifest>(text).map_err(|e| {
+            ManifestError::at(file, text, e.span(), redact_quoted(e.message().trim()))
+        })?;
+        Self::check(raw, text, file, scope)
+    }
+
+    /// Lays the scope over, reads the kstlib config and checks every value.
+    fn check(
+        raw: RawManifest,
+        text: &str,
+        file: &Path,
+        scope: Option<&str>,
+    ) -> Result<Manifest, ManifestError> {
         let checker = Checker { file, text };
         let raw = checker.apply_scope(raw, scope)?;
         let folder = file.parent().map(Path::to_path_buf).unwrap_or_default();

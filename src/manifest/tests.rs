@@ -158,6 +158,17 @@ fn errors_point_at_line_and_column() {
         ),
         ("[providers.sops]\ncache_size = 0\n", (2, 14), "cache_size"),
         ("pass = \"PATH\"\n", (1, 8), "invalid type"),
+        // After a [secrets] table the fast reader takes: read again for the position.
+        (
+            "[secrets]\nA = \"a\"\nB = \"b\"\n[env]\n1BAD = \"x\"\n",
+            (5, 1),
+            "not a valid variable name",
+        ),
+        (
+            "[secrets]\nA = \"a\"\n[providers.sops]\ncache_size = 0\n",
+            (4, 14),
+            "cache_size",
+        ),
     ];
     for (text, position, needle) in cases {
         let error = load_text(text, None).unwrap_err();
