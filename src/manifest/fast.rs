@@ -62,7 +62,11 @@ fn simple_secrets(text: &str) -> Option<(Secrets, Range<usize>)> {
     for raw_line in text.split_inclusive('\n') {
         let line_start = start;
         start += raw_line.len();
-        let content = raw_line.trim_end_matches('\n').trim_end_matches('\r');
+        // A line break is `\n` or `\r\n`; any other carriage return is for toml to refuse.
+        let content = match raw_line.strip_suffix('\n') {
+            Some(line) => line.strip_suffix('\r').unwrap_or(line),
+            None => raw_line,
+        };
         let trimmed = content.trim_matches([' ', '\t']);
         if trimmed == "[secrets]" {
             if body.is_some() {
@@ -201,8 +205,103 @@ mod tests {
             "[secrets]\nA = \"a\"\n[providers]\nbogus = 1\n",
             "[secrets]\nA = \"a\x01\"\n",
             "[secrets]\n# a \x01 comment\nA = \"a\"\n",
+            // Found by the agreement test: a carriage return without a line feed.
+            "[secrets]\n\r",
+            "[secrets]\nA = \"a\"\r\r\n",
         ] {
             assert!(parse(text).is_none(), "{text:?}");
+        }
+    }
+}
+
+/// The fast reader against toml on generated manifests: whenever it accepts
+/// one, toml accepts it too, with the same secrets (names, values,
+/// positions) and the same other tables; whenever toml refuses one, it
+/// declines.
+#[cfg(test)]
+mod agreement {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// One line of a `[secrets]` body: mostly simple entries (numbered, so
+    /// names rarely repeat), sometimes a comment, a blank or another shape.
+    fn body_line() -> impl Strategy<Value = String> {
+        let key = "[A-Za-z_][A-Za-z0-9_-]{0,5}";
+        // Mostly text both readers take; now and then a quote, a backslash or a tab.
+        let text = || prop_oneof![8 => "[a-z .#é-]{0,8}", 1 => "[a-z'\"\\\\\t]{0,4}"];
+        prop_oneof![
+            12 => (key, text()).prop_map(|(k, v)| format!("{k} = \"{v}\"")),
+            4 => (key, text()).prop_map(|(k, v)| format!("\t{k}='{v}'  # {v}")),
+            2 => text().prop_map(|c| format!("  # {c}")),
+            2 => "[ \t]{0,3}\r?",
+            1 => (key, text()).prop_map(|(k, v)| format!("{k} = {{ path = \"{v}\" }}")),
+            1 => key.prop_map(|k| format!("{k} = 1")),
+            1 => key.prop_map(|k| format!("\"{k}\" = \"x\"")),
+            1 => Just("[secrets.T]".to_string()),
+        ]
+    }
+
+    /// A manifest: something before and after one `[secrets]` table.
+    fn manifest() -> impl Strategy<Value = String> {
+        let before = prop_oneof![
+            Just(""),
+            Just("pass = [\"HOME\"]\n"),
+            Just("[env]\nE1 = \"a\"\nE2 = 2\n"),
+            Just("command = \"\"\"\n[secrets]\n\"\"\"\n"),
+            Just("[secrets]\nX = \"x\"\n"),
+        ];
+        let after = prop_oneof![
+            Just(""),
+            Just("[providers.sops]\npath = \"s.yaml\"\n"),
+            Just("[secrets.T]\npath = \"t\"\n"),
+        ];
+        let line_break = prop_oneof![Just("\n"), Just("\r\n"), Just("")];
+        (
+            before,
+            prop::collection::vec(body_line(), 0..8),
+            line_break,
+            after,
+        )
+            .prop_map(|(before, body, end, after)| {
+                let end = if after.is_empty() { end } else { "\n" };
+                format!("{before}[secrets]\n{}{end}{after}", body.join("\n"))
+            })
+    }
+
+    fn tables(raw: &RawManifest) -> (Vec<String>, Vec<String>) {
+        let secrets = raw
+            .secrets
+            .iter()
+            .flatten()
+            .map(|(k, v)| {
+                format!(
+                    "{} {:?} {:?} {:?}",
+                    k.get_ref(),
+                    k.span(),
+                    v.get_ref(),
+                    v.span()
+                )
+            })
+            .collect();
+        let env = raw
+            .env
+            .iter()
+            .flatten()
+            .map(|(k, v)| format!("{} {}", k.get_ref(), v.get_ref().0))
+            .collect();
+        (secrets, env)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+        #[test]
+        fn the_fast_reader_agrees_with_toml(text in manifest()) {
+            let full = toml::from_str::<RawManifest>(&text);
+            match (parse(&text), full) {
+                (Some(fast), Ok(full)) => prop_assert_eq!(tables(&fast), tables(&full)),
+                (Some(_), Err(e)) => prop_assert!(false, "accepted what toml refuses: {e}"),
+                (None, _) => {}
+            }
         }
     }
 }
