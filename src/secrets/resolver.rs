@@ -22,6 +22,9 @@ enum Said {
 pub struct SecretResolver {
     providers: Vec<Box<dyn Provider>>,
     skipped: Vec<(SecretSource, String)>,
+    /// What each tier said of the request being resolved; kept from one
+    /// request to the next so that its room is reused, not allocated again.
+    answers: Vec<(SecretSource, Said)>,
 }
 
 impl SecretResolver {
@@ -30,6 +33,7 @@ impl SecretResolver {
         SecretResolver {
             providers,
             skipped: Vec::new(),
+            answers: Vec::new(),
         }
     }
 
@@ -44,7 +48,7 @@ impl SecretResolver {
         request: &SecretRequest,
     ) -> Result<Option<SecretRecord>, SecretError> {
         // What each tier said, put into words only if nobody has the secret.
-        let mut answers: Vec<(SecretSource, Said)> = Vec::new();
+        self.answers.clear();
         for provider in &mut self.providers {
             let source = provider.source();
             if !request.allows(source) {
@@ -61,9 +65,9 @@ impl SecretResolver {
                     {
                         self.skipped.push((source, reason.clone()));
                     }
-                    answers.push((source, Said::Skipped(reason)));
+                    self.answers.push((source, Said::Skipped(reason)));
                 }
-                Lookup::Missing { tried } => answers.push((source, Said::Missing(tried))),
+                Lookup::Missing { tried } => self.answers.push((source, Said::Missing(tried))),
             }
         }
         if let Some(default) = &request.default {
@@ -75,8 +79,9 @@ impl SecretResolver {
         if !request.required {
             return Ok(None);
         }
-        let tried: Vec<String> = answers
-            .into_iter()
+        let tried: Vec<String> = self
+            .answers
+            .drain(..)
             .map(|(source, answer)| match answer {
                 Said::Skipped(reason) => format!("{source} skipped ({reason})"),
                 Said::Missing(tried) => format!("{source} {tried}"),
