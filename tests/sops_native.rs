@@ -89,7 +89,7 @@ fn binary_fixture_matches_real_sops_bytes() {
     let path = fixture("blob.sops.bin");
     let ours = native(&path, env.clone());
     let theirs = sops_decrypt(&sops, &env, &[], &path);
-    let node = ours.document.get(&["data"]).expect("data");
+    let node = ours.document.get(["data"]).expect("data");
     let kstrun::sops::Node::Leaf(leaf) = node else {
         panic!("data is a leaf")
     };

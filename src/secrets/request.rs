@@ -46,19 +46,6 @@ impl SecretRequest {
         }
     }
 
-    /// The segments of the dotted name.
-    pub fn segments(&self) -> Vec<String> {
-        self.name.split('.').map(str::to_string).collect()
-    }
-
-    /// The key to look up inside a document: `key_path` if set, else the name's segments.
-    pub fn document_key(&self) -> Vec<&str> {
-        match &self.metadata.key_path {
-            Some(key) => key.iter().map(String::as_str).collect(),
-            None => self.name.split('.').collect(),
-        }
-    }
-
     /// Whether `source` may answer this request.
     pub fn allows(&self, source: SecretSource) -> bool {
         match (&self.metadata.providers, source) {

@@ -214,7 +214,7 @@ mod tests {
     #[test]
     fn json_output_becomes_a_document() {
         let doc = from_json_output(br#"{"a": {"b": [1, 1.5, true, null, "x"]}}"#).unwrap();
-        let node = doc.get(&["a", "b", "1"]).unwrap();
+        let node = doc.get(["a", "b", "1"]).unwrap();
         let Node::Leaf(leaf) = node else {
             panic!("not a leaf")
         };

@@ -115,12 +115,20 @@ impl Document {
     }
 
     /// The node at `segments` in the first document that has it. A segment
-    /// that is a whole number indexes a list.
-    pub fn get<S: AsRef<str>>(&self, segments: &[S]) -> Option<&Node> {
-        let (Some(index), Some((first, rest))) = (&self.index, segments.split_first()) else {
-            return self.roots.iter().find_map(|root| walk(root, segments));
+    /// that is a whole number indexes a list. Any iterator of segments will
+    /// do (`name.split('.')`, an array), so a lookup need not collect them.
+    pub fn get<'s>(
+        &self,
+        segments: impl IntoIterator<Item = &'s str, IntoIter: Clone>,
+    ) -> Option<&Node> {
+        let segments = segments.into_iter();
+        let mut rest = segments.clone();
+        let (Some(index), Some(first)) = (&self.index, rest.next()) else {
+            return self
+                .roots
+                .iter()
+                .find_map(|root| walk(root, segments.clone()));
         };
-        let first = first.as_ref();
         let hash = key_hash(first);
         let start = index.partition_point(|&(h, _, _)| h < hash);
         // Sorted by root then item: the first equal key met in a root is
@@ -139,7 +147,7 @@ impl Document {
             match items.get(i as usize) {
                 Some((key, node)) if key == first => {
                     tried_root = Some(r);
-                    if let Some(found) = walk(node, rest) {
+                    if let Some(found) = walk(node, rest.clone()) {
                         return Some(found);
                     }
                 }
@@ -163,9 +171,8 @@ impl Document {
     }
 }
 
-fn walk<'a, S: AsRef<str>>(mut node: &'a Node, segments: &[S]) -> Option<&'a Node> {
+fn walk<'a, 's>(mut node: &'a Node, segments: impl Iterator<Item = &'s str>) -> Option<&'a Node> {
     for segment in segments {
-        let segment = segment.as_ref();
         node = match node {
             Node::Map(items) => items.iter().find(|(k, _)| k == segment).map(|(_, n)| n)?,
             Node::List(items) => items.get(segment.parse::<usize>().ok()?)?,
@@ -317,11 +324,10 @@ mod tests {
             ],
             false,
         );
-        let seg = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert!(matches!(doc.get(&seg(&["a", "0"])), Some(Node::Leaf(_))));
-        assert!(doc.get(&seg(&["a", "1"])).is_none());
-        assert!(doc.get(&seg(&["a", "x"])).is_none());
-        assert!(matches!(doc.get(&seg(&["b"])), Some(Node::Leaf(_))));
+        assert!(matches!(doc.get(["a", "0"]), Some(Node::Leaf(_))));
+        assert!(doc.get(["a", "1"]).is_none());
+        assert!(doc.get(["a", "x"]).is_none());
+        assert!(matches!(doc.get("b".split('.')), Some(Node::Leaf(_))));
         assert_eq!(doc.leaf_count(), 2);
     }
 
@@ -344,9 +350,11 @@ mod tests {
         ];
         let doc = Document::new(roots, false);
         let text = |segments: &[&str]| {
-            let segments: Vec<String> = segments.iter().map(|s| s.to_string()).collect();
-            let found = doc.roots().iter().find_map(|root| walk(root, &segments));
-            let indexed = doc.get(&segments);
+            let found = doc
+                .roots()
+                .iter()
+                .find_map(|root| walk(root, segments.iter().copied()));
+            let indexed = doc.get(segments.iter().copied());
             let show = |n: Option<&Node>| match n {
                 Some(Node::Leaf(l)) => Some(String::from_utf8(l.text.to_vec()).unwrap()),
                 Some(_) => Some("node".to_string()),
@@ -364,10 +372,7 @@ mod tests {
         assert_eq!(text(&["zz"]), None);
         assert_eq!(text(&[]).as_deref(), Some("node"));
         let listed = Document::new(vec![Node::List(vec![leaf(LeafKind::Str, "l")])], false);
-        assert!(matches!(
-            listed.get(&["0".to_string()]),
-            Some(Node::Leaf(_))
-        ));
+        assert!(matches!(listed.get(["0"]), Some(Node::Leaf(_))));
     }
 
     #[test]

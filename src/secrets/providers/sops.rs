@@ -266,15 +266,15 @@ impl Current {
     /// The value `request` names in this file, as a record.
     fn answer(&self, request: &SecretRequest) -> Result<Lookup, SecretError> {
         let location = &self.location;
-        let key = request.document_key();
         let key_text = || match &request.metadata.key_path {
             Some(segments) => segments.join("."),
             None => request.name.clone(),
         };
-        let node = if self.document.binary {
-            self.document.get(&["data"])
-        } else {
-            self.document.get(&key)
+        // The key inside the document: `key_path` if set, else the name's segments.
+        let node = match &request.metadata.key_path {
+            _ if self.document.binary => self.document.get(["data"]),
+            Some(key) => self.document.get(key.iter().map(String::as_str)),
+            None => self.document.get(request.name.split('.')),
         };
         let value = match node {
             None => {
