@@ -10,9 +10,10 @@ use crate::manifest::{Delivery, PassPattern};
 use crate::memfd;
 use crate::plan::Entry;
 use crate::secrets::{SecretRecord, SecretValue};
-use std::ffi::CString;
+use nix::libc;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStringExt;
+use zeroize::Zeroizing;
 
 /// Whether `as = "file"` secrets get a memfd (run) or are left out (export).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,22 +123,46 @@ impl ChildEnv {
         self.vars.iter().map(|(n, v)| (n.as_str(), v))
     }
 
-    /// The `NAME=value` strings for `execve` and the memfds the child must inherit.
-    /// Each value is moved, not copied: the `SecretValue`s are wiped as they go.
-    pub fn into_exec_parts(self) -> (Vec<CString>, Vec<OwnedFd>) {
-        let mut block = Vec::with_capacity(self.vars.len());
+    /// The environment block for `execve` and the memfds the child must inherit.
+    /// Each value is copied once, into the block, and wiped as it goes.
+    pub fn into_exec_parts(self) -> (EnvBlock, Vec<OwnedFd>) {
+        let size = self.vars.iter().map(|(n, v)| n.len() + v.len() + 2).sum();
+        let mut block = EnvBlock {
+            bytes: Zeroizing::new(Vec::with_capacity(size)),
+            starts: Vec::with_capacity(self.vars.len()),
+        };
         for (name, value) in self.vars {
-            let mut bytes = Vec::with_capacity(name.len() + 1 + value.len() + 1);
-            bytes.extend_from_slice(name.as_bytes());
-            bytes.push(b'=');
-            bytes.extend_from_slice(value.as_bytes());
-            drop(value);
-            // NUL bytes were refused in `build`, and names are checked variable names.
-            if let Ok(entry) = CString::new(bytes) {
-                block.push(entry);
+            // NUL bytes were refused in `build`, and names are variable names
+            // or the parent's; an entry with one would be cut short, so it is left out.
+            if name.as_bytes().contains(&0) || value.as_bytes().contains(&0) {
+                continue;
             }
+            block.starts.push(block.bytes.len());
+            block.bytes.extend_from_slice(name.as_bytes());
+            block.bytes.push(b'=');
+            block.bytes.extend_from_slice(value.as_bytes());
+            block.bytes.push(0);
         }
         (block, self.files)
+    }
+}
+
+/// The environment as `execve` takes it: every `NAME=value` and its NUL in
+/// one buffer, wiped when dropped (one allocation, not one per variable).
+pub struct EnvBlock {
+    bytes: Zeroizing<Vec<u8>>,
+    starts: Vec<usize>,
+}
+
+impl EnvBlock {
+    /// A null-terminated array of pointers to the entries, valid while the
+    /// block lives (its buffer is never changed after it is built).
+    pub fn pointers(&self) -> Vec<*const libc::c_char> {
+        self.starts
+            .iter()
+            .map(|&start| self.bytes[start..].as_ptr().cast())
+            .chain(std::iter::once(std::ptr::null()))
+            .collect()
     }
 }
 
@@ -159,5 +184,23 @@ mod tests {
         assert_eq!(vars, [("B", "3"), ("C", "4"), ("A", "5")]);
         assert_eq!(env.get("A"), Some(&b"5"[..]));
         assert_eq!(env.get("D"), None);
+    }
+
+    #[test]
+    fn the_exec_block_holds_each_entry_once_in_order() {
+        let mut env = ChildEnv::default();
+        for (name, value) in [("A", "1"), ("EMPTY", ""), ("C", "x=y z")] {
+            env.set(name.into(), SecretValue::from(value));
+        }
+        let (block, files) = env.into_exec_parts();
+        assert!(files.is_empty());
+        let pointers = block.pointers();
+        assert_eq!(pointers.last(), Some(&std::ptr::null()));
+        let entries: Vec<_> = pointers[..pointers.len() - 1]
+            .iter()
+            // SAFETY: each pointer is to a NUL-terminated entry of the live block.
+            .map(|&p| unsafe { std::ffi::CStr::from_ptr(p) }.to_bytes().to_vec())
+            .collect();
+        assert_eq!(entries, [&b"A=1"[..], b"EMPTY=", b"C=x=y z"]);
     }
 }

@@ -14,7 +14,7 @@
 //! so the forked child of `--init` can run it, and the environment block
 //! handed to the kernel is the only copy of each value kstrun holds.
 
-use crate::child::ChildEnv;
+use crate::child::{ChildEnv, EnvBlock};
 use crate::error::Error;
 use nix::errno::Errno;
 use nix::libc;
@@ -32,7 +32,8 @@ pub struct Program {
     candidates: Vec<CString>,
     /// Owns the strings `argv_ptrs` points into.
     _argv: Vec<CString>,
-    envp: Vec<CString>,
+    /// Owns the entries `envp_ptrs` points into.
+    _envp: EnvBlock,
     argv_ptrs: Vec<*const libc::c_char>,
     envp_ptrs: Vec<*const libc::c_char>,
     files: Vec<OwnedFd>,
@@ -94,12 +95,12 @@ impl Program {
         }
         let (envp, files) = env.into_exec_parts();
         let argv_ptrs = pointers(&argv);
-        let envp_ptrs = pointers(&envp);
+        let envp_ptrs = envp.pointers();
         Ok(Program {
             shown,
             candidates,
             _argv: argv,
-            envp,
+            _envp: envp,
             argv_ptrs,
             envp_ptrs,
             files,
@@ -143,15 +144,10 @@ impl Program {
 
 impl Drop for Program {
     fn drop(&mut self) {
-        // The pointer arrays point into the strings: clear them first.
+        // The pointer arrays point into the strings: clear them first. The
+        // environment block wipes itself when it is dropped, after this.
         self.argv_ptrs.clear();
         self.envp_ptrs.clear();
-        // CString's own drop clears only the first byte; the allocator wipes
-        // the rest, and this makes the wipe independent of it.
-        for entry in self.envp.drain(..) {
-            let mut bytes = entry.into_bytes_with_nul();
-            zeroize::Zeroize::zeroize(&mut bytes);
-        }
         self.files.clear();
     }
 }
