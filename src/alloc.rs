@@ -11,7 +11,11 @@
 //! away by `black_box`), not a byte-at-a-time volatile loop. On Linux a
 //! `realloc` that still fits in the block's usable size stays in place (a
 //! shrink wipes the tail it gives up), so growing a `String` or `Vec` does not
-//! copy and wipe the whole buffer each time.
+//! copy and wipe the whole buffer each time. A large block (64 KiB or more,
+//! such as age's stream buffer, which holds a 32-byte key) is wiped only in
+//! the pages the process ever touched (`mincore`): a page never written holds
+//! nothing, and writing zeros to it would only fault in a fresh page — a
+//! tenth of a short SOPS run here.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 
@@ -26,6 +30,54 @@ unsafe fn wipe(ptr: *mut u8, len: usize) {
     // The zeros must be considered observed, or the stores before `free` are dead.
     std::hint::black_box(ptr);
     std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Blocks from this size on are wiped page by page, where touched.
+#[cfg(target_os = "linux")]
+const SPARSE_WIPE_FROM: usize = 64 * 1024;
+
+/// Wipes the pages of `ptr..ptr + len` that are in memory; the partial pages
+/// at either end are always wiped. Anything `mincore` cannot tell is wiped.
+///
+/// # Safety
+/// `ptr` must be valid for writes of `len` bytes.
+#[cfg(target_os = "linux")]
+unsafe fn wipe_touched(ptr: *mut u8, len: usize) {
+    use nix::libc;
+    // SAFETY: sysconf only reads a constant of the running system.
+    let page = match usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }) {
+        Ok(page) if page.is_power_of_two() => page,
+        // SAFETY: the caller's guarantee.
+        _ => return unsafe { wipe(ptr, len) },
+    };
+    let start = ptr as usize;
+    let end = start + len;
+    let first = start.next_multiple_of(page);
+    let last = end & !(page - 1);
+    if first >= last {
+        // SAFETY: the caller's guarantee.
+        return unsafe { wipe(ptr, len) };
+    }
+    // SAFETY: both ends lie inside the caller's block.
+    unsafe {
+        wipe(ptr, first - start);
+        wipe(ptr.add(last - start), end - last);
+    }
+    let mut resident = [0u8; 256];
+    let mut at = first;
+    while at < last {
+        let pages = ((last - at) / page).min(resident.len());
+        // SAFETY: `at` is page-aligned and `pages` pages from it lie in the
+        // block; `resident` has room for one byte per page.
+        let asked = unsafe { libc::mincore(at as *mut _, pages * page, resident.as_mut_ptr()) };
+        for (index, flags) in resident[..pages].iter().enumerate() {
+            if asked != 0 || flags & 1 != 0 {
+                // SAFETY: this page lies inside the caller's block.
+                unsafe { wipe(ptr.add(at - start + index * page), page) };
+            }
+        }
+        at += pages * page;
+    }
 }
 
 #[cfg(target_os = "linux")]
@@ -54,6 +106,11 @@ unsafe impl GlobalAlloc for ZeroizingAllocator {
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: `ptr` is a live block of `layout.size()` bytes owned by the caller.
         unsafe {
+            #[cfg(target_os = "linux")]
+            if layout.size() >= SPARSE_WIPE_FROM {
+                wipe_touched(ptr, layout.size());
+                return System.dealloc(ptr, layout);
+            }
             wipe(ptr, layout.size());
             System.dealloc(ptr, layout);
         }
@@ -83,5 +140,34 @@ unsafe impl GlobalAlloc for ZeroizingAllocator {
             }
             new_ptr
         }
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_large_block_is_wiped_wherever_it_was_written() {
+        // Fresh zeroed pages, written here and there: at both partial ends,
+        // in single pages far apart, across a page boundary, and in a run of
+        // pages longer than one `mincore` call covers.
+        let mut block = vec![0u8; 3 << 20];
+        let len = block.len();
+        let page = 4096;
+        let mut written = vec![0, 1, len - 1, 5 * page + 7, 700 * page - 1];
+        written.extend((300 * page..300 * page + 2 * page + 3).step_by(97));
+        written.extend((400 * page..(400 + 300) * page).step_by(page));
+        for &at in &written {
+            block[at] = 0xA5;
+        }
+        // Starting one byte in, so that neither end is page-aligned.
+        // SAFETY: the range lies inside `block`, which this test owns.
+        unsafe { wipe_touched(block.as_mut_ptr().add(1), len - 1) };
+        assert_eq!(block[0], 0xA5, "a byte before the range is left alone");
+        for &at in &written[1..] {
+            assert_eq!(block[at], 0, "byte {at} was not wiped");
+        }
+        assert!(block[1..].iter().all(|b| *b == 0));
     }
 }
