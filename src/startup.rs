@@ -5,7 +5,7 @@
 //! signal stack — a tenth of kstrun's own start-up time, for a report kstrun
 //! does not need — and, above all, sets SIGPIPE to ignored before `main`, so
 //! that the caller's SIGPIPE disposition, which the child must get back,
-//! would be lost. [`begin`] does the two parts kstrun does need, in order:
+//! would be lost. [`begin`] does what kstrun does need, in order:
 //!
 //! * records the caller's SIGPIPE disposition, then ignores SIGPIPE (a
 //!   closed pipe or socket is then an error kstrun reports, not a silent
@@ -13,7 +13,9 @@
 //! * opens `/dev/null` on any of descriptors 0, 1 and 2 that is closed, so
 //!   that no file kstrun opens (a manifest, a memfd holding a secret file)
 //!   can land on a standard descriptor and be written to or handed to the
-//!   child as one.
+//!   child as one;
+//! * tells glibc's allocator to keep freed memory (see
+//!   `keep_freed_heap_memory`).
 
 use nix::libc;
 

@@ -34,14 +34,14 @@ struct SimpleLine {
 
 /// The manifest, when its `[secrets]` table is simple enough (see the module docs).
 pub(super) fn parse(text: &str) -> Option<RawManifest> {
-    if text.contains("\"\"\"") || text.contains("\'\'\'") {
+    if text.contains("\"\"\"") || text.contains("'''") {
         return None;
     }
     let (secrets, body) = simple_secrets(text)?;
     let rest = [&text[..body.start], &text[body.end..]].concat();
     let mut raw: RawManifest = toml::from_str(&rest).ok()?;
     match &raw.secrets {
-        Some(rest) if rest.is_empty() => raw.secrets = Some(secrets),
+        Some(elsewhere) if elsewhere.is_empty() => raw.secrets = Some(secrets),
         _ => return None,
     }
     Some(raw)

@@ -135,22 +135,14 @@ fn split(text: &str) -> Result<Parts<'_>> {
         .ok_or_else(malformed)?;
     // Cut at commas (base64 has none; the type tag keeps any that follow):
     // a byte scan, cheaper than searching for each field's name.
-    let mut rest = body;
-    let mut field = |name: &str, last: bool| {
-        let end = if last {
-            rest.len()
-        } else {
-            memchr::memchr(b',', rest.as_bytes()).ok_or_else(malformed)?
-        };
-        let value = rest[..end].strip_prefix(name).ok_or_else(malformed)?;
-        rest = rest.get(end + 1..).unwrap_or_default();
-        Ok(value)
-    };
+    let (data, rest) = body.split_once(',').ok_or_else(malformed)?;
+    let (iv, rest) = rest.split_once(',').ok_or_else(malformed)?;
+    let (tag, kind) = rest.split_once(',').ok_or_else(malformed)?;
     Ok(Parts {
-        data: field("data:", false)?,
-        iv: field("iv:", false)?,
-        tag: field("tag:", false)?,
-        kind: field("type:", true)?,
+        data: data.strip_prefix("data:").ok_or_else(malformed)?,
+        iv: iv.strip_prefix("iv:").ok_or_else(malformed)?,
+        tag: tag.strip_prefix("tag:").ok_or_else(malformed)?,
+        kind: kind.strip_prefix("type:").ok_or_else(malformed)?,
     })
 }
 

@@ -53,8 +53,9 @@ pub(super) fn find_pair(s: &str, pair: &[u8; 2]) -> Option<usize> {
 /// taken as is; anything else short and simple is typed by serde_yaml itself.
 pub(super) fn resolve_plain(v: &str) -> Option<Raw<'_>> {
     let first = v.chars().next()?;
-    // A letter other than those of `inf`/`nan` starts neither a number nor a
-    // keyword below, so the common case skips the trial parse.
+    // A letter other than the first of `inf`, `nan` and the keywords below
+    // (null, true, false) starts neither a number nor a keyword, so the
+    // common case skips the trial parse.
     if first.is_ascii_alphabetic()
         && !matches!(first, 'i' | 'I' | 'n' | 'N' | 't' | 'T' | 'f' | 'F')
     {

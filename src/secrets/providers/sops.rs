@@ -348,24 +348,21 @@ impl Provider for SopsProvider {
 
     fn lookup(&mut self, request: &SecretRequest) -> Result<Lookup, SecretError> {
         let requested = request.metadata.path.as_deref();
-        let same_file = self
+        let kept = self
             .current
-            .as_ref()
-            .is_some_and(|current| current.path == requested.unwrap_or(&self.settings.path));
-        if !same_file {
-            self.current = None;
-            match self.open(request)? {
-                Ok(current) => self.current = Some(current),
-                Err(skipped_or_failed) => return Ok(skipped_or_failed),
-            }
-        }
-        let answer = match &self.current {
-            Some(current) => current.answer(request),
-            None => Err(SecretError::provider("sops", &request.name, "no document")),
+            .take()
+            .filter(|current| current.path == requested.unwrap_or(&self.settings.path));
+        let current = match kept {
+            Some(current) => current,
+            None => match self.open(request)? {
+                Ok(current) => current,
+                Err(skipped) => return Ok(skipped),
+            },
         };
+        let answer = current.answer(request);
         // Outside a batch every lookup checks the file's version again.
-        if self.batch_stamps.is_none() {
-            self.current = None;
+        if self.batch_stamps.is_some() {
+            self.current = Some(current);
         }
         answer
     }
