@@ -31,6 +31,7 @@ pub mod secrets;
 pub mod signals;
 pub mod sops;
 pub mod startup;
+mod text;
 
 use child::{ChildEnv, FileSecrets};
 use cli::{Cli, Command, GlobalArgs, RunArgs};

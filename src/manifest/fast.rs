@@ -59,7 +59,7 @@ fn simple_secrets(text: &str) -> Option<(Secrets, Range<usize>)> {
     let mut body: Option<Range<usize>> = None;
     let mut in_secrets = false;
     let mut start = 0;
-    for raw_line in text.split_inclusive('\n') {
+    for raw_line in crate::text::lines_inclusive(text) {
         let line_start = start;
         start += raw_line.len();
         // A line break is `\n` or `\r\n`; any other carriage return is for toml to refuse.

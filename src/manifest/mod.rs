@@ -570,7 +570,7 @@ pub fn check_dotted(path: &str) -> Result<(), String> {
     if path.is_empty() {
         return Err("is empty".to_string());
     }
-    if path.split('.').any(str::is_empty) {
+    if crate::text::split(path, b'.').any(str::is_empty) {
         return Err(format!("'{path}' has an empty segment"));
     }
     Ok(())

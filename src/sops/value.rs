@@ -12,6 +12,7 @@
 use super::error::{Result, SopsError};
 use super::timefmt::Timestamp;
 use super::tree::{go_json_float, go_plain_float, Leaf, LeafKind};
+use crate::text;
 use aes_gcm::aead::generic_array::typenum::U32;
 use aes_gcm::aead::generic_array::GenericArray;
 use aes_gcm::aead::{AeadInPlace, KeyInit};
@@ -135,9 +136,9 @@ fn split(text: &str) -> Result<Parts<'_>> {
         .ok_or_else(malformed)?;
     // Cut at commas (base64 has none; the type tag keeps any that follow):
     // a byte scan, cheaper than searching for each field's name.
-    let (data, rest) = body.split_once(',').ok_or_else(malformed)?;
-    let (iv, rest) = rest.split_once(',').ok_or_else(malformed)?;
-    let (tag, kind) = rest.split_once(',').ok_or_else(malformed)?;
+    let (data, rest) = text::split_once(body, b',').ok_or_else(malformed)?;
+    let (iv, rest) = text::split_once(rest, b',').ok_or_else(malformed)?;
+    let (tag, kind) = text::split_once(rest, b',').ok_or_else(malformed)?;
     Ok(Parts {
         data: data.strip_prefix("data:").ok_or_else(malformed)?,
         iv: iv.strip_prefix("iv:").ok_or_else(malformed)?,
