@@ -10,6 +10,7 @@ use crate::secrets::{
 };
 use std::collections::HashMap;
 use std::ffi::OsString;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 /// Settings of the env tier.
 #[derive(Debug, Clone)]
@@ -38,6 +39,11 @@ enum Variables {
 pub struct EnvProvider {
     prefix: String,
     variables: Variables,
+    /// During a batch, the names set in the process environment, sorted by
+    /// their bytes. A name not among them is not asked for: with a thousand
+    /// secrets, each asking two or three names, every ask was a scan of the
+    /// whole environment under std's lock.
+    batch_names: Option<Vec<OsString>>,
 }
 
 impl EnvProvider {
@@ -46,6 +52,7 @@ impl EnvProvider {
         EnvProvider {
             prefix: settings.prefix,
             variables: Variables::Process,
+            batch_names: None,
         }
     }
 
@@ -54,15 +61,23 @@ impl EnvProvider {
         EnvProvider {
             prefix: settings.prefix,
             variables: Variables::Fixed(variables),
+            batch_names: None,
         }
     }
 
     fn get(&self, name: &str) -> Option<SecretValue> {
         match &self.variables {
-            Variables::Process => std::env::var_os(name).map(|v: OsString| {
-                use std::os::unix::ffi::OsStringExt;
-                SecretValue::from_bytes(v.into_vec())
-            }),
+            Variables::Process => {
+                let absent = self.batch_names.as_ref().is_some_and(|names| {
+                    names
+                        .binary_search_by(|set| set.as_bytes().cmp(name.as_bytes()))
+                        .is_err()
+                });
+                if absent {
+                    return None;
+                }
+                std::env::var_os(name).map(|v| SecretValue::from_bytes(v.into_vec()))
+            }
             Variables::Fixed(map) => map.get(name).cloned(),
         }
     }
@@ -81,7 +96,7 @@ fn push_env_name(out: &mut String, dotted: &str) {
     out.push_str(dotted);
     out[start..].make_ascii_uppercase();
     let mut from = start;
-    while let Some(at) = out[from..].find(['.', '-']) {
+    while let Some(at) = memchr::memchr2(b'.', b'-', &out.as_bytes()[from..]) {
         out.replace_range(from + at..from + at + 1, "_");
         from += at + 1;
     }
@@ -158,12 +173,23 @@ impl Provider for EnvProvider {
         SecretSource::Env
     }
 
+    /// Within a batch the environment is taken as unchanging: its names are
+    /// read once (the values stay where they are until asked for).
+    fn batch(&mut self, active: bool) {
+        let process = matches!(self.variables, Variables::Process);
+        self.batch_names = (active && process).then(|| {
+            let mut names: Vec<OsString> = std::env::vars_os().map(|(name, _)| name).collect();
+            names.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+            names
+        });
+    }
+
     fn lookup(&mut self, request: &SecretRequest) -> Result<Lookup, SecretError> {
         let candidates = Candidates::new(&self.prefix, request);
         for name in candidates.names() {
             if let Some(value) = self.get(name) {
                 return Ok(Lookup::Found(
-                    SecretRecord::new(SecretSource::Env, value).with("env_name", name),
+                    SecretRecord::new(SecretSource::Env, value).with("env_name", name.to_string()),
                 ));
             }
         }
@@ -210,5 +236,31 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_batch_reads_the_names_once_and_a_lookup_outside_reads_them_again() {
+        // Names of this test only, so that other tests never see them.
+        let before = format!("KSTRUN_ENV_TIER_BEFORE_{}", std::process::id());
+        let during = format!("KSTRUN_ENV_TIER_DURING_{}", std::process::id());
+        std::env::set_var(&before, "set before the batch");
+        let settings = EnvSettings {
+            prefix: String::new(),
+        };
+        let mut p = EnvProvider::new(settings);
+        let found = |p: &mut EnvProvider, name: &str| {
+            matches!(p.lookup(&request(name, None)).unwrap(), Lookup::Found(_))
+        };
+        p.batch(true);
+        std::env::set_var(&during, "set during the batch");
+        assert!(found(&mut p, &before));
+        assert!(
+            !found(&mut p, &during),
+            "the batch's names were read at its start"
+        );
+        p.batch(false);
+        assert!(found(&mut p, &during));
+        std::env::remove_var(&before);
+        std::env::remove_var(&during);
     }
 }
