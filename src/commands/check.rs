@@ -17,7 +17,7 @@ struct Row {
     required: bool,
     status: &'static str,
     provider: String,
-    location: Vec<(&'static str, String)>,
+    location: Vec<(&'static str, std::borrow::Cow<'static, str>)>,
     error: Option<String>,
 }
 
@@ -124,7 +124,7 @@ fn to_json(manifest: Option<String>, rows: &[Row], statuses: &[ProviderStatus], 
         .iter()
         .map(|r| {
             let place: serde_json::Map<String, Value> =
-                r.location.iter().map(|(k, v)| (k.to_string(), Value::from(v.as_str()))).collect();
+                r.location.iter().map(|(k, v)| (k.to_string(), Value::from(v.as_ref()))).collect();
             json!({
                 "variable": r.var,
                 "path": r.path,

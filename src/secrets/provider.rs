@@ -8,6 +8,7 @@
 //! cache (one keyring connection, one decrypt per file).
 
 use super::{SecretError, SecretRecord, SecretRequest, SecretSource};
+use std::sync::Arc;
 
 /// The answer of one provider to one request.
 #[derive(Debug)]
@@ -22,8 +23,9 @@ pub enum Lookup {
     },
     /// The provider cannot answer here (store unavailable, no file).
     Skipped {
-        /// Why, in words.
-        reason: String,
+        /// Why, in words. Shared, not copied: a tier that cannot answer says
+        /// the same thing for every secret of a run.
+        reason: Arc<str>,
     },
 }
 

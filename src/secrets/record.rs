@@ -1,6 +1,7 @@
 //! `SecretRecord`: a resolved secret and where it came from.
 
 use super::{SecretSource, SecretValue};
+use std::borrow::Cow;
 
 /// A resolved secret. `Debug` shows the source and metadata, never the value.
 #[derive(Debug, Clone)]
@@ -8,8 +9,9 @@ pub struct SecretRecord {
     /// The tier that answered.
     pub source: SecretSource,
     /// Where, as `(key, text)` pairs: `env_name`, `file`, `service`, `username`,
-    /// `backend`. Never holds the value.
-    pub metadata: Vec<(&'static str, String)>,
+    /// `backend`. Never holds the value. Fixed texts (a backend's name) are
+    /// borrowed, not copied: a thousand secrets make a thousand records.
+    pub metadata: Vec<(&'static str, Cow<'static, str>)>,
     /// The plaintext, wiped on drop.
     pub value: SecretValue,
 }
@@ -25,7 +27,7 @@ impl SecretRecord {
     }
 
     /// Adds one metadata entry.
-    pub fn with(mut self, key: &'static str, text: impl Into<String>) -> Self {
+    pub fn with(mut self, key: &'static str, text: impl Into<Cow<'static, str>>) -> Self {
         self.metadata.push((key, text.into()));
         self
     }
@@ -35,14 +37,14 @@ impl SecretRecord {
         self.metadata
             .iter()
             .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
     }
 
     /// Where the value came from, in words, for `-v` and `check`.
     pub fn location(&self) -> String {
         self.metadata
             .iter()
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
             .collect::<Vec<_>>()
             .join(" ")
     }

@@ -11,17 +11,18 @@ use super::{
     Lookup, Provider, ProviderStatus, ResolverSettings, SecretError, SecretRecord, SecretRequest,
     SecretSource,
 };
+use std::sync::Arc;
 
 /// What a tier that did not have a secret said about it.
 enum Said {
     Missing(String),
-    Skipped(String),
+    Skipped(Arc<str>),
 }
 
 /// Resolves requests through an ordered list of providers.
 pub struct SecretResolver {
     providers: Vec<Box<dyn Provider>>,
-    skipped: Vec<(SecretSource, String)>,
+    skipped: Vec<(SecretSource, Arc<str>)>,
     /// What each tier said of the request being resolved; kept from one
     /// request to the next so that its room is reused, not allocated again.
     answers: Vec<(SecretSource, Said)>,
@@ -128,7 +129,7 @@ impl SecretResolver {
     }
 
     /// Tiers that were passed over during lookups so far, with the reason (for `-v`).
-    pub fn skipped_tiers(&self) -> &[(SecretSource, String)] {
+    pub fn skipped_tiers(&self) -> &[(SecretSource, Arc<str>)] {
         &self.skipped
     }
 

@@ -232,7 +232,7 @@ impl SopsProvider {
             Ok(stamp) => stamp,
             Err(std::io::ErrorKind::NotFound) if !configured => {
                 return Ok(Err(Lookup::Skipped {
-                    reason: format!("no file {location}"),
+                    reason: format!("no file {location}").into(),
                 }))
             }
             Err(std::io::ErrorKind::NotFound) => {
@@ -274,7 +274,7 @@ impl Current {
         let node = match &request.metadata.key_path {
             _ if self.document.binary => self.document.get(["data"]),
             Some(key) => self.document.get(key.iter().map(String::as_str)),
-            None => self.document.get(request.name.split('.')),
+            None => self.document.get(crate::text::split(&request.name, b'.')),
         };
         let value = match node {
             None => {

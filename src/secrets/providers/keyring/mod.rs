@@ -119,7 +119,7 @@ enum Connection {
     /// Open; shared with the call threads.
     Open(Arc<CredentialStore>),
     /// No store here: the tier is skipped, with this reason.
-    Unavailable(String),
+    Unavailable(Arc<str>),
     /// Unusable for the rest of the run (failed to open, or a call overran).
     Failed(String),
 }
@@ -192,17 +192,20 @@ impl KeyringProvider {
             #[cfg(target_os = "linux")]
             if backend == KeyringBackend::SecretService {
                 if let Some(socket) = session_bus::missing_socket() {
-                    self.connection = Connection::Unavailable(format!(
-                        "no Secret Service reachable: no D-Bus session bus at {}",
-                        socket.display()
-                    ));
+                    self.connection = Connection::Unavailable(
+                        format!(
+                            "no Secret Service reachable: no D-Bus session bus at {}",
+                            socket.display()
+                        )
+                        .into(),
+                    );
                     return &self.connection;
                 }
             }
             self.connection =
                 match run_with_deadline(self.settings.timeout, move || store::open(backend)) {
                     Ok(Ok(store)) => Connection::Open(store),
-                    Ok(Err(OpenError::Unavailable(why))) => Connection::Unavailable(why),
+                    Ok(Err(OpenError::Unavailable(why))) => Connection::Unavailable(why.into()),
                     Ok(Err(OpenError::Failed(why))) => {
                         Connection::Failed(format!("{}: {why}", self.describe()))
                     }
@@ -244,7 +247,7 @@ impl KeyringProvider {
     }
 
     /// Why the tier is skipped, when it is (after trying to connect).
-    fn unavailable_reason(&self) -> Option<String> {
+    fn unavailable_reason(&self) -> Option<Arc<str>> {
         match &self.connection {
             Connection::Unavailable(why) => Some(why.clone()),
             _ => None,

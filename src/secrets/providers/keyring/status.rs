@@ -59,7 +59,7 @@ pub(super) fn report(provider: &mut KeyringProvider) -> ProviderStatus {
     match provider.connect() {
         Connection::Open(_) => {}
         Connection::Unavailable(why) => {
-            status.state = ProviderState::Skipped(why.clone());
+            status.state = ProviderState::Skipped(why.to_string());
             return status;
         }
         Connection::Failed(why) => {
