@@ -34,7 +34,8 @@ struct SimpleLine {
 
 /// The manifest, when its `[secrets]` table is simple enough (see the module docs).
 pub(super) fn parse(text: &str) -> Option<RawManifest> {
-    if text.contains("\"\"\"") || text.contains("'''") {
+    let has = |needle: &str| memchr::memmem::find(text.as_bytes(), needle.as_bytes()).is_some();
+    if has("\"\"\"") || has("'''") {
         return None;
     }
     let (secrets, body) = simple_secrets(text)?;

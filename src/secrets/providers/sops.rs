@@ -348,10 +348,11 @@ impl Provider for SopsProvider {
 
     fn lookup(&mut self, request: &SecretRequest) -> Result<Lookup, SecretError> {
         let requested = request.metadata.path.as_deref();
-        let kept = self
-            .current
-            .take()
-            .filter(|current| current.path == requested.unwrap_or(&self.settings.path));
+        let kept = self.current.take().filter(|current| {
+            // Compared as bytes, not component by component (each a parse
+            // of both paths): a spelling that differs only opens the file again.
+            current.path.as_os_str() == requested.unwrap_or(&self.settings.path).as_os_str()
+        });
         let current = match kept {
             Some(current) => current,
             None => match self.open(request)? {
