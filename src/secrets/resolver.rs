@@ -105,17 +105,26 @@ impl SecretResolver {
         &mut self,
         requests: impl IntoIterator<Item = &'r SecretRequest>,
     ) -> Vec<Result<Option<SecretRecord>, SecretError>> {
+        self.in_batch(|resolver| {
+            requests
+                .into_iter()
+                .map(|request| resolver.resolve(request))
+                .collect()
+        })
+    }
+
+    /// Runs `lookups` as one batch (see [`Provider::batch`]), for callers
+    /// that keep each answer with something of their own instead of in a
+    /// list of answers.
+    pub fn in_batch<T>(&mut self, lookups: impl FnOnce(&mut Self) -> T) -> T {
         for provider in &mut self.providers {
             provider.batch(true);
         }
-        let answers = requests
-            .into_iter()
-            .map(|request| self.resolve(request))
-            .collect();
+        let result = lookups(self);
         for provider in &mut self.providers {
             provider.batch(false);
         }
-        answers
+        result
     }
 
     /// Resolves a required, unscoped secret by its dotted name.
