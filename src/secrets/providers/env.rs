@@ -29,7 +29,8 @@ impl Default for EnvSettings {
 
 /// Where the env tier reads variables from.
 enum Variables {
-    /// The process environment, read on demand (no copy of the whole block).
+    /// The process environment, each value read when asked for (a batch
+    /// also reads the names once; see `batch`).
     Process,
     /// A fixed set, for library users and tests.
     Fixed(HashMap<String, SecretValue>),
@@ -174,11 +175,17 @@ impl Provider for EnvProvider {
     }
 
     /// Within a batch the environment is taken as unchanging: its names are
-    /// read once (the values stay where they are until asked for).
+    /// read once. std copies the values along with them; each copy is
+    /// wiped at once, allocator or not (values are read again when asked for).
     fn batch(&mut self, active: bool) {
         let process = matches!(self.variables, Variables::Process);
         self.batch_names = (active && process).then(|| {
-            let mut names: Vec<OsString> = std::env::vars_os().map(|(name, _)| name).collect();
+            let mut names: Vec<OsString> = std::env::vars_os()
+                .map(|(name, value)| {
+                    drop(SecretValue::from_bytes(value.into_vec()));
+                    name
+                })
+                .collect();
             names.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
             names
         });
