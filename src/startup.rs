@@ -35,7 +35,7 @@ pub fn begin() {
 /// Tells glibc's allocator to serve large blocks from the heap and to keep
 /// freed heap memory instead of returning it to the kernel. A run is short
 /// and its memory is wiped on free anyway; what costs is the page faults of
-/// touching fresh pages (several microseconds each here), and by default a
+/// touching fresh pages (over a microsecond each here), and by default a
 /// 160 KB SOPS file gets its own mapping, unmapped when freed, and the heap
 /// top is trimmed and grown again, so later allocations fault on new pages.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]

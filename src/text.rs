@@ -1,11 +1,11 @@
-//! Splitting text at an ASCII byte, found with `memchr`.
+//! Finding ASCII separators in text with `memchr`, and splitting there.
 //!
-//! `str::split(char)` and `split_once(char)` look for the character one byte
-//! at a time; on the run path they are called for every secret (dotted
-//! names, `ENC[...]` fields, manifest and YAML lines), and with a thousand
-//! secrets that scanning was a visible share of the whole run. These give the
-//! same pieces. Cutting at an ASCII byte always lands on a character
-//! boundary, so every piece is valid text.
+//! `str::split(char)`, `split_once(char)` and `find(&str)` look for the
+//! character one byte at a time; on the run path they are called for every
+//! secret (dotted names, `ENC[...]` fields, manifest and YAML lines), and with
+//! a thousand secrets that scanning was a visible share of the whole run.
+//! These give the same answers. Cutting at an ASCII byte always lands on a
+//! character boundary, so every piece is valid text.
 
 /// The pieces of `text` between occurrences of `byte`, as `text.split(byte as char)`.
 pub fn split(text: &str, byte: u8) -> impl Iterator<Item = &str> + Clone {
@@ -33,6 +33,18 @@ pub fn split_once(text: &str, byte: u8) -> Option<(&str, &str)> {
     Some((&text[..at], &text[at + 1..]))
 }
 
+/// Where the two ASCII bytes `pair` first occur in `text`, as `text.find(pair)`.
+/// A scan for the second byte (`#`, or the space that `ENC[...]` scalars
+/// never hold): much cheaper than a substring search on the long scalars of
+/// a large SOPS file.
+pub fn find_pair(text: &str, pair: &[u8; 2]) -> Option<usize> {
+    debug_assert!(pair.is_ascii());
+    let bytes = text.as_bytes();
+    memchr::memchr_iter(pair[1], bytes)
+        .find(|&i| i > 0 && bytes[i - 1] == pair[0])
+        .map(|i| i - 1)
+}
+
 /// The lines of `text`, each with its `\n` if it has one, as `text.split_inclusive('\n')`.
 pub fn lines_inclusive(text: &str) -> impl Iterator<Item = &str> {
     let mut rest = text;
@@ -54,12 +66,16 @@ mod tests {
 
     proptest! {
         #[test]
-        fn the_pieces_are_those_of_std(text in "[a.,\n\u{e9}-]{0,12}", byte in prop::sample::select(vec![b'.', b',', b'\n'])) {
+        fn the_pieces_are_those_of_std(text in "[a .,\n\u{e9}-]{0,12}", byte in prop::sample::select(vec![b'.', b',', b'\n'])) {
             let std_pieces: Vec<&str> = text.split(byte as char).collect();
             prop_assert_eq!(split(&text, byte).collect::<Vec<_>>(), std_pieces);
             prop_assert_eq!(split_once(&text, byte), text.split_once(byte as char));
             let std_lines: Vec<&str> = text.split_inclusive('\n').collect();
             prop_assert_eq!(lines_inclusive(&text).collect::<Vec<_>>(), std_lines);
+            for pair in [b". ", b",,", b"\n."] {
+                let std_place = text.find(std::str::from_utf8(pair).unwrap());
+                prop_assert_eq!(find_pair(&text, pair), std_place);
+            }
         }
     }
 }

@@ -15,7 +15,8 @@
 //! on every fixture and on generated files; the MAC is the final guard.
 
 use super::format::Raw;
-use super::yaml_scalar::{find_pair, plain_ok, quoted, resolve_plain};
+use super::yaml_scalar::{plain_ok, quoted, resolve_plain};
+use crate::text::find_pair;
 use std::borrow::Cow;
 use std::collections::HashSet;
 

@@ -4,6 +4,7 @@
 //! (`None`/`false`), and the caller then leaves the whole file to serde_yaml.
 
 use super::format::Raw;
+use crate::text::find_pair;
 
 /// A plain scalar we can take from the line as it is: no indicator first,
 /// no comment, no `: ` inside, no `:` last.
@@ -37,16 +38,6 @@ pub(super) fn plain_ok(s: &str) -> bool {
         && find_pair(s, b": ").is_none()
         && !s.ends_with(':')
         && !s.ends_with(' ')
-}
-
-/// Where the two ASCII bytes `pair` first occur in `s`. A scan for the second
-/// byte (`#`, or the space that `ENC[...]` scalars never hold): much cheaper
-/// than a substring search on the long scalars of a large file.
-pub(super) fn find_pair(s: &str, pair: &[u8; 2]) -> Option<usize> {
-    let bytes = s.as_bytes();
-    memchr::memchr_iter(pair[1], bytes)
-        .find(|&i| i > 0 && bytes[i - 1] == pair[0])
-        .map(|i| i - 1)
 }
 
 /// How serde_yaml types a plain scalar. Text that can only be a string is
