@@ -16,6 +16,7 @@ pub mod error;
 pub mod exec;
 #[cfg(target_os = "linux")]
 pub mod hardening;
+mod hash;
 #[cfg(target_os = "linux")]
 pub mod init;
 pub mod interrupt;

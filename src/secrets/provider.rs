@@ -21,6 +21,11 @@ pub enum Lookup {
         /// What was looked up, e.g. `KSTLIB_DB_URL, DB_URL`.
         tried: String,
     },
+    /// The provider has no such secret, and says what it looked at only when
+    /// asked ([`Provider::tried`]): the words are wanted only when no tier has
+    /// the secret, and a thousand secrets found in a later tier would
+    /// otherwise each build them for nothing.
+    Absent,
     /// The provider cannot answer here (store unavailable, no file).
     Skipped {
         /// Why, in words. Shared, not copied: a tier that cannot answer says
@@ -44,6 +49,12 @@ pub trait Provider: Send {
     /// batch come from one version of each file (and a thousand secrets cost
     /// one `stat`, not a thousand).
     fn batch(&mut self, _active: bool) {}
+
+    /// What a lookup of `request` that answered [`Lookup::Absent`] looked at,
+    /// in the words of `Missing`'s `tried` (empty when not worth reporting).
+    fn tried(&mut self, _request: &SecretRequest) -> String {
+        String::new()
+    }
 
     /// The provider's state for `check` and `-v`. May connect.
     fn status(&mut self) -> ProviderStatus {

@@ -16,6 +16,8 @@ use std::sync::Arc;
 /// What a tier that did not have a secret said about it.
 enum Said {
     Missing(String),
+    /// Absent from the tier at this index of the providers: ask it for the words.
+    Absent(usize),
     Skipped(Arc<str>),
 }
 
@@ -50,13 +52,14 @@ impl SecretResolver {
     ) -> Result<Option<SecretRecord>, SecretError> {
         // What each tier said, put into words only if nobody has the secret.
         self.answers.clear();
-        for provider in &mut self.providers {
+        for (index, provider) in self.providers.iter_mut().enumerate() {
             let source = provider.source();
             if !request.allows(source) {
                 continue;
             }
             match provider.lookup(request)? {
                 Lookup::Found(record) => return Ok(Some(record)),
+                Lookup::Absent => self.answers.push((source, Said::Absent(index))),
                 Lookup::Missing { tried } if tried.is_empty() => {}
                 Lookup::Skipped { reason } => {
                     if !self
@@ -80,12 +83,17 @@ impl SecretResolver {
         if !request.required {
             return Ok(None);
         }
+        let providers = &mut self.providers;
         let tried: Vec<String> = self
             .answers
             .drain(..)
-            .map(|(source, answer)| match answer {
-                Said::Skipped(reason) => format!("{source} skipped ({reason})"),
-                Said::Missing(tried) => format!("{source} {tried}"),
+            .filter_map(|(source, answer)| match answer {
+                Said::Skipped(reason) => Some(format!("{source} skipped ({reason})")),
+                Said::Missing(tried) => Some(format!("{source} {tried}")),
+                Said::Absent(index) => {
+                    let tried = providers[index].tried(request);
+                    (!tried.is_empty()).then(|| format!("{source} {tried}"))
+                }
             })
             .collect();
         Err(SecretError::NotFound {

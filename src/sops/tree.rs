@@ -79,13 +79,9 @@ impl Leaf {
     }
 }
 
-/// FNV-1a. The index needs only that equal keys hash equally, and a
-/// thousand short keys hash in a fraction of SipHash's time. Keys made to
-/// collide only make a lookup compare more keys, never a wrong answer.
+/// The index's hash of a key (see `crate::hash`).
 fn key_hash(key: &str) -> u64 {
-    key.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
-        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    crate::hash::fnv1a(key.as_bytes())
 }
 
 impl Document {

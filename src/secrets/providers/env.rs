@@ -5,11 +5,12 @@
 //! then `{NAME}`. A variable that is set but empty counts as found: an empty
 //! value is a value, and silently passing to the keyring would surprise.
 
+use crate::hash::fnv1a;
 use crate::secrets::{
     Lookup, Provider, SecretError, SecretRecord, SecretRequest, SecretSource, SecretValue,
 };
 use std::collections::HashMap;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 /// Settings of the env tier.
@@ -40,11 +41,13 @@ enum Variables {
 pub struct EnvProvider {
     prefix: String,
     variables: Variables,
-    /// During a batch, the names set in the process environment, sorted by
-    /// their bytes. A name not among them is not asked for: with a thousand
-    /// secrets, each asking two or three names, every ask was a scan of the
-    /// whole environment under std's lock.
-    batch_names: Option<Vec<OsString>>,
+    /// During a batch, the names set in the process environment by their
+    /// hash (`crate::hash`), sorted. A name not among them is not asked for:
+    /// with a thousand secrets, each asking two or three names, every ask was
+    /// a scan of the whole environment under std's lock.
+    batch_names: Option<Vec<(u64, OsString)>>,
+    /// The names the last lookup tried; its room is reused.
+    candidates: Candidates,
 }
 
 impl EnvProvider {
@@ -54,6 +57,7 @@ impl EnvProvider {
             prefix: settings.prefix,
             variables: Variables::Process,
             batch_names: None,
+            candidates: Candidates::default(),
         }
     }
 
@@ -63,90 +67,103 @@ impl EnvProvider {
             prefix: settings.prefix,
             variables: Variables::Fixed(variables),
             batch_names: None,
+            candidates: Candidates::default(),
         }
     }
 
-    fn get(&self, name: &str) -> Option<SecretValue> {
+    fn get(&self, name: &[u8]) -> Option<SecretValue> {
         match &self.variables {
             Variables::Process => {
                 let absent = self.batch_names.as_ref().is_some_and(|names| {
-                    names
-                        .binary_search_by(|set| set.as_bytes().cmp(name.as_bytes()))
-                        .is_err()
+                    let hash = fnv1a(name);
+                    let first = names.partition_point(|(h, _)| *h < hash);
+                    !names[first..]
+                        .iter()
+                        .take_while(|(h, _)| *h == hash)
+                        .any(|(_, set)| set.as_bytes() == name)
                 });
                 if absent {
                     return None;
                 }
-                std::env::var_os(name).map(|v| SecretValue::from_bytes(v.into_vec()))
+                std::env::var_os(OsStr::from_bytes(name))
+                    .map(|v| SecretValue::from_bytes(v.into_vec()))
             }
-            Variables::Fixed(map) => map.get(name).cloned(),
+            Variables::Fixed(map) => std::str::from_utf8(name)
+                .ok()
+                .and_then(|name| map.get(name))
+                .cloned(),
         }
     }
 }
 
 /// The upper-case variable name for a dotted path or scope: `.` and `-` become `_`.
 pub fn env_name(dotted: &str) -> String {
-    let mut name = String::with_capacity(dotted.len());
+    let mut name = Vec::with_capacity(dotted.len());
     push_env_name(&mut name, dotted);
-    name
+    text(name)
 }
 
-fn push_env_name(out: &mut String, dotted: &str) {
-    // In place on the copied text: no character-by-character re-encoding.
+/// Appends the variable name of `dotted`, one byte for one: only ASCII bytes
+/// change and they stay ASCII, so UTF-8 text stays UTF-8. Copied, then
+/// mapped in place: a loop the compiler turns into vector code.
+fn push_env_name(out: &mut Vec<u8>, dotted: &str) {
     let start = out.len();
-    out.push_str(dotted);
-    out[start..].make_ascii_uppercase();
-    let mut from = start;
-    while let Some(at) = memchr::memchr2(b'.', b'-', &out.as_bytes()[from..]) {
-        out.replace_range(from + at..from + at + 1, "_");
-        from += at + 1;
+    out.extend_from_slice(dotted.as_bytes());
+    for byte in &mut out[start..] {
+        *byte = match *byte {
+            b'.' | b'-' => b'_',
+            b => b.to_ascii_uppercase(),
+        };
     }
+}
+
+/// Text made of names built by `push_env_name` from `str`s (always UTF-8).
+fn text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// The names tried for `request`, in order, without duplicates.
 pub fn candidate_names(prefix: &str, request: &SecretRequest) -> Vec<String> {
-    Candidates::new(prefix, request)
-        .names()
-        .map(str::to_string)
-        .collect()
+    let mut candidates = Candidates::default();
+    candidates.fill(prefix, request);
+    candidates.names().map(|name| text(name.to_vec())).collect()
 }
 
-/// The names tried for one request, written once into the text a miss
-/// reports (`A, B`): a lookup costs one allocation, found or not.
+/// The names tried for one request, written into one buffer as the text a
+/// miss would report (`A, B`). The provider keeps it from one lookup to the
+/// next, so a lookup allocates nothing unless it finds the secret.
+#[derive(Default)]
 struct Candidates {
-    text: String,
+    text: Vec<u8>,
     spans: [std::ops::Range<usize>; 3],
     count: usize,
 }
 
 impl Candidates {
-    fn new(prefix: &str, request: &SecretRequest) -> Candidates {
-        let mut candidates = Candidates {
-            text: String::with_capacity(3 * (prefix.len() + request.name.len()) + 16),
-            spans: Default::default(),
-            count: 0,
-        };
+    /// Replaces the names with those of `request`.
+    fn fill(&mut self, prefix: &str, request: &SecretRequest) {
+        self.text.clear();
+        self.count = 0;
         if let Some(scope) = &request.scope {
-            candidates.push(|text| {
-                text.push_str(prefix);
+            self.push(|text| {
+                text.extend_from_slice(prefix.as_bytes());
                 push_env_name(text, scope);
-                text.push('_');
+                text.push(b'_');
                 push_env_name(text, &request.name);
             });
         }
-        candidates.push(|text| {
-            text.push_str(prefix);
+        self.push(|text| {
+            text.extend_from_slice(prefix.as_bytes());
             push_env_name(text, &request.name);
         });
-        candidates.push(|text| push_env_name(text, &request.name));
-        candidates
+        self.push(|text| push_env_name(text, &request.name));
     }
 
     /// Appends the name `write` writes, unless it repeats the one before.
-    fn push(&mut self, write: impl FnOnce(&mut String)) {
+    fn push(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
         let mark = self.text.len();
         if self.count > 0 {
-            self.text.push_str(", ");
+            self.text.extend_from_slice(b", ");
         }
         let start = self.text.len();
         write(&mut self.text);
@@ -162,7 +179,7 @@ impl Candidates {
         }
     }
 
-    fn names(&self) -> impl Iterator<Item = &str> {
+    fn names(&self) -> impl Iterator<Item = &[u8]> {
         self.spans[..self.count]
             .iter()
             .map(|span| &self.text[span.clone()])
@@ -180,29 +197,33 @@ impl Provider for EnvProvider {
     fn batch(&mut self, active: bool) {
         let process = matches!(self.variables, Variables::Process);
         self.batch_names = (active && process).then(|| {
-            let mut names: Vec<OsString> = std::env::vars_os()
+            let mut names: Vec<(u64, OsString)> = std::env::vars_os()
                 .map(|(name, value)| {
                     drop(SecretValue::from_bytes(value.into_vec()));
-                    name
+                    (fnv1a(name.as_bytes()), name)
                 })
                 .collect();
-            names.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+            names.sort_unstable_by_key(|(hash, _)| *hash);
             names
         });
     }
 
     fn lookup(&mut self, request: &SecretRequest) -> Result<Lookup, SecretError> {
-        let candidates = Candidates::new(&self.prefix, request);
-        for name in candidates.names() {
+        self.candidates.fill(&self.prefix, request);
+        for name in self.candidates.names() {
             if let Some(value) = self.get(name) {
                 return Ok(Lookup::Found(
-                    SecretRecord::new(SecretSource::Env, value).with("env_name", name.to_string()),
+                    SecretRecord::new(SecretSource::Env, value)
+                        .with("env_name", text(name.to_vec())),
                 ));
             }
         }
-        Ok(Lookup::Missing {
-            tried: candidates.text,
-        })
+        Ok(Lookup::Absent)
+    }
+
+    fn tried(&mut self, request: &SecretRequest) -> String {
+        self.candidates.fill(&self.prefix, request);
+        text(self.candidates.text.clone())
     }
 }
 
