@@ -17,7 +17,7 @@ struct Row {
     required: bool,
     status: &'static str,
     provider: String,
-    location: Vec<(&'static str, std::borrow::Cow<'static, str>)>,
+    location: Vec<(&'static str, String)>,
     error: Option<String>,
 }
 
@@ -45,7 +45,13 @@ pub fn run(plan: Plan, as_json: bool) -> i32 {
 fn row(outcome: Outcome) -> Row {
     let Outcome { entry, result } = outcome;
     let (status, provider, location, error) = match result {
-        Ok(Some(record)) => ("ok", record.source.to_string(), record.metadata, None),
+        Ok(Some(record)) => {
+            let location = record
+                .metadata()
+                .map(|(key, text)| (key, text.to_string()))
+                .collect();
+            ("ok", record.source.to_string(), location, None)
+        }
         Ok(None) => ("unset", "-".to_string(), Vec::new(), None),
         Err(e) => {
             let status = if matches!(e, crate::secrets::SecretError::NotFound { .. }) {
@@ -124,7 +130,7 @@ fn to_json(manifest: Option<String>, rows: &[Row], statuses: &[ProviderStatus], 
         .iter()
         .map(|r| {
             let place: serde_json::Map<String, Value> =
-                r.location.iter().map(|(k, v)| (k.to_string(), Value::from(v.as_ref()))).collect();
+                r.location.iter().map(|(k, v)| (k.to_string(), Value::from(v.as_str()))).collect();
             json!({
                 "variable": r.var,
                 "path": r.path,

@@ -31,7 +31,7 @@ mod value;
 
 pub use error::SecretError;
 pub use provider::{Lookup, Provider, ProviderState, ProviderStatus};
-pub use record::SecretRecord;
+pub use record::{MetaText, SecretRecord};
 pub use request::{RequestMetadata, SecretRequest};
 pub use resolver::SecretResolver;
 pub use settings::ResolverSettings;

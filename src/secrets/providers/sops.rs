@@ -211,7 +211,8 @@ impl SopsProvider {
 /// batch anyway), so they skip the version, canonical path and cache steps.
 struct Current {
     path: PathBuf,
-    location: String,
+    /// The path as shown, shared by the records of this file.
+    location: Arc<str>,
     document: Arc<Document>,
     backend: &'static str,
 }
@@ -224,7 +225,7 @@ impl SopsProvider {
             Some(path) => (path.clone(), true),
             None => (self.settings.path.clone(), self.settings.path_configured),
         };
-        let location = path.display().to_string();
+        let location: Arc<str> = path.display().to_string().into();
         if !self.seen.contains(&path) {
             self.seen.push(path.clone());
         }
@@ -310,7 +311,7 @@ impl Current {
         };
         Ok(Lookup::Found(
             SecretRecord::new(SecretSource::Sops, value)
-                .with("file", location.clone())
+                .with("file", Arc::clone(location))
                 .with("key", key_text())
                 .with("backend", self.backend),
         ))
