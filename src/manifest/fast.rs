@@ -20,8 +20,8 @@
 //! original text). A test checks both paths give the same tables, and the
 //! same positions for the secrets.
 
-use super::raw::{RawManifest, RawSecret};
-use indexmap::IndexMap;
+use super::raw::{RawManifest, RawSecret, SecretsTable};
+use crate::hash::FnvBuild;
 use std::ops::Range;
 use toml::Spanned;
 
@@ -48,7 +48,7 @@ pub(super) fn parse(text: &str) -> Option<RawManifest> {
     Some(raw)
 }
 
-type Secrets = IndexMap<Spanned<String>, Spanned<RawSecret>>;
+type Secrets = SecretsTable;
 
 /// The entries of the one `[secrets]` table and where its body lies, if
 /// every line of the body is simple, blank or a comment.
@@ -56,7 +56,7 @@ fn simple_secrets(text: &str) -> Option<(Secrets, Range<usize>)> {
     // Sized once (a line count bounds the entries): growing a thousand
     // entries by doubling would copy them, and wipe each old copy, ten times.
     let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
-    let mut secrets = IndexMap::with_capacity(lines);
+    let mut secrets = Secrets::with_capacity_and_hasher(lines, FnvBuild::default());
     let mut body: Option<Range<usize>> = None;
     let mut in_secrets = false;
     let mut start = 0;

@@ -16,6 +16,7 @@
 
 use super::format::Raw;
 use super::yaml_scalar::{plain_ok, quoted, resolve_plain};
+use crate::hash::FnvBuild;
 use crate::text::find_pair;
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -157,7 +158,8 @@ impl<'a> Parser<'_, 'a> {
             }
         };
         // serde_yaml refuses duplicate keys: leave that error to it.
-        let mut seen = HashSet::with_capacity(items.len());
+        let mut seen: HashSet<_, FnvBuild> =
+            HashSet::with_capacity_and_hasher(items.len(), FnvBuild::default());
         if !items.iter().all(|(k, _)| seen.insert(k.as_ref())) {
             return None;
         }
