@@ -191,3 +191,71 @@ pub struct CompletionsArgs {
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
 }
+
+/// clap's text for a usage error, except that no value the user typed is
+/// repeated. A flag given a value (`--quiet=…`) or a value outside an
+/// option's choices or range would otherwise be echoed to stderr, and what
+/// was typed in the wrong place may be a secret. Names of options are
+/// still shown; so are the choices.
+pub fn usage_error_text(error: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let arg = match error.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(arg)) => arg.clone(),
+        _ => "an option".to_string(),
+    };
+    let choices = match error.get(ContextKind::ValidValue) {
+        Some(ContextValue::Strings(values)) => format!(" (possible values: {})", values.join(", ")),
+        _ => String::new(),
+    };
+    let what = match error.kind() {
+        ErrorKind::TooManyValues => format!("'{arg}' takes no value"),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
+            format!("invalid value for '{arg}'{choices}")
+        }
+        _ => return error.render().to_string(),
+    };
+    format!(
+        "error: {what} (the value given is not repeated)\n\nFor more information, try '--help'.\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn error_text(args: &[&str]) -> String {
+        let error = Cli::command()
+            .try_get_matches_from(args)
+            .expect_err("a usage error");
+        usage_error_text(&error)
+    }
+
+    #[test]
+    fn usage_errors_never_repeat_the_value_given() {
+        for (args, expect) in [
+            (
+                &["kstrun", "--quiet=hunter2"][..],
+                "'--quiet' takes no value",
+            ),
+            (
+                &["kstrun", "export", "--format", "hunter2"][..],
+                "invalid value for '--format <FORMAT>' (possible values: ",
+            ),
+            (
+                &["kstrun", "shred", "--passes", "hunter2", "f"][..],
+                "invalid value for '--passes <N>'",
+            ),
+        ] {
+            let text = error_text(args);
+            assert!(text.contains(expect), "{args:?}: {text}");
+            assert!(!text.contains("hunter2"), "{args:?}: {text}");
+        }
+    }
+
+    #[test]
+    fn other_usage_errors_keep_clap_text() {
+        let text = error_text(&["kstrun", "--bogus"]);
+        assert!(text.contains("unexpected argument '--bogus'"), "{text}");
+    }
+}

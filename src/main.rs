@@ -39,7 +39,7 @@ extern "C" fn main(
                 let _ = error.print();
                 std::process::exit(0);
             }
-            eprint!("kstrun: {}", error.render());
+            eprint!("kstrun: {}", kstrun::cli::usage_error_text(&error));
             std::process::exit(125);
         }
     };

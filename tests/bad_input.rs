@@ -272,6 +272,25 @@ const CASES: &[Case] = &[
         expect: &["--bogus"],
     },
     Case {
+        name: "a value given to a flag",
+        manifest: Some(""),
+        args: &["--quiet=planted-secret-4711"],
+        env: &[],
+        expect: &["'--quiet' takes no value", "not repeated"],
+    },
+    Case {
+        name: "a value outside an option's choices",
+        manifest: Some(""),
+        args: &[
+            "export",
+            "--format",
+            "planted-secret-4711",
+            "--no-command-marker",
+        ],
+        env: &[],
+        expect: &["invalid value for '--format", "possible values: "],
+    },
+    Case {
         name: "no command",
         manifest: Some(""),
         args: &["--no-command-marker"],
