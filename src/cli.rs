@@ -192,16 +192,18 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-/// clap's text for a usage error, except that no value the user typed is
-/// repeated. A flag given a value (`--quiet=…`) or a value outside an
-/// option's choices or range would otherwise be echoed to stderr, and what
-/// was typed in the wrong place may be a secret. Names of options are
-/// still shown; so are the choices.
+/// clap's text for a usage error, except that nothing the user typed is
+/// repeated but the names of options. A flag given a value (`--quiet=…`), a
+/// value outside an option's choices or range, a word where none is
+/// expected (`--set path VALUE`, with a space for the `=`) and an unknown
+/// command would otherwise be quoted to stderr, and what was typed in the
+/// wrong place may be a secret. clap's usage line and hint follow, as clap
+/// writes them (they come from kstrun's own definition).
 pub fn usage_error_text(error: &clap::Error) -> String {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
     let arg = match error.get(ContextKind::InvalidArg) {
-        Some(ContextValue::String(arg)) => arg.clone(),
-        _ => "an option".to_string(),
+        Some(ContextValue::String(arg)) => arg.as_str(),
+        _ => "an option",
     };
     let choices = match error.get(ContextKind::ValidValue) {
         Some(ContextValue::Strings(values)) => format!(" (possible values: {})", values.join(", ")),
@@ -212,11 +214,20 @@ pub fn usage_error_text(error: &clap::Error) -> String {
         ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
             format!("invalid value for '{arg}'{choices}")
         }
+        ErrorKind::UnknownArgument if !arg.starts_with('-') => {
+            "unexpected word on the command line; a program to run goes after `--`".to_string()
+        }
+        ErrorKind::InvalidSubcommand => {
+            "unknown command (see --help); a program to run goes after `--`".to_string()
+        }
         _ => return error.render().to_string(),
     };
-    format!(
-        "error: {what} (the value given is not repeated)\n\nFor more information, try '--help'.\n"
-    )
+    let rendered = error.render().to_string();
+    let tail = ["Usage:", "For more information"]
+        .iter()
+        .find_map(|start| rendered.find(start))
+        .map_or("", |at| &rendered[at..]);
+    format!("error: {what} (what was typed is not repeated)\n\n{tail}")
 }
 
 #[cfg(test)]
@@ -249,6 +260,7 @@ mod tests {
         ] {
             let text = error_text(args);
             assert!(text.contains(expect), "{args:?}: {text}");
+            assert!(text.contains("For more information"), "{args:?}: {text}");
             assert!(!text.contains("hunter2"), "{args:?}: {text}");
         }
     }

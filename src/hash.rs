@@ -1,10 +1,13 @@
-//! FNV-1a, for the in-memory indexes of short names the run path searches
-//! (a SOPS document's keys, the environment's variable names).
+//! FNV-1a, for the in-memory indexes of short names the run path builds and
+//! searches: a SOPS document's keys, the environment's variable names, the
+//! manifest's `[secrets]` table and the YAML reader's duplicate-key check.
 //!
-//! Those indexes need only that equal names hash equally, and a thousand
-//! short names hash in a fraction of SipHash's time. Names made to collide
-//! only make a search compare more names, never give a wrong answer: every
-//! index compares the names themselves after the hash.
+//! Those need only that equal names hash equally, and a thousand short names
+//! hash in a fraction of SipHash's time. FNV-1a has no secret key, so names
+//! made to collide can be written on purpose; they only make a search
+//! compare more names (time, never a wrong answer: every index compares the
+//! names themselves after the hash), and they would have to be written into
+//! the user's own manifest or SOPS file.
 
 use std::hash::{BuildHasherDefault, Hasher};
 

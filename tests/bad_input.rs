@@ -279,6 +279,13 @@ const CASES: &[Case] = &[
         expect: &["'--quiet' takes no value", "not repeated"],
     },
     Case {
+        name: "a value one word off (--set PATH VALUE)",
+        manifest: Some(""),
+        args: &["--set", "db.password", "planted-secret-4711"],
+        env: &[],
+        expect: &["unexpected word on the command line", "not repeated"],
+    },
+    Case {
         name: "a value outside an option's choices",
         manifest: Some(""),
         args: &[

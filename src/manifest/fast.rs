@@ -48,15 +48,13 @@ pub(super) fn parse(text: &str) -> Option<RawManifest> {
     Some(raw)
 }
 
-type Secrets = SecretsTable;
-
 /// The entries of the one `[secrets]` table and where its body lies, if
 /// every line of the body is simple, blank or a comment.
-fn simple_secrets(text: &str) -> Option<(Secrets, Range<usize>)> {
+fn simple_secrets(text: &str) -> Option<(SecretsTable, Range<usize>)> {
     // Sized once (a line count bounds the entries): growing a thousand
     // entries by doubling would copy them, and wipe each old copy, ten times.
     let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
-    let mut secrets = Secrets::with_capacity_and_hasher(lines, FnvBuild::default());
+    let mut secrets = SecretsTable::with_capacity_and_hasher(lines, FnvBuild::default());
     let mut body: Option<Range<usize>> = None;
     let mut in_secrets = false;
     let mut start = 0;

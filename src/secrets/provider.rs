@@ -1,7 +1,8 @@
 //! The `Provider` trait: one tier of the cascade.
 //!
 //! A provider answers one of three ways, and the difference matters: `Found`
-//! ends the cascade, `Missing` passes to the next tier, and an `Err` stops the
+//! ends the cascade, `Missing` (or `Absent`, which puts what was tried into
+//! words only when asked) passes to the next tier, and an `Err` stops the
 //! run. A provider that *cannot* answer at all (no session bus, no implicit
 //! SOPS file) says `Skipped` and is passed over, but the reason is kept for
 //! `-v` and `check`. Providers take `&mut self` so they can connect lazily and
@@ -10,8 +11,11 @@
 use super::{SecretError, SecretRecord, SecretRequest, SecretSource};
 use std::sync::Arc;
 
-/// The answer of one provider to one request.
+/// The answer of one provider to one request. Non-exhaustive: a match on it
+/// outside this crate keeps a catch-all arm, so a new kind of answer is not
+/// a breaking change.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Lookup {
     /// The provider has the secret.
     Found(SecretRecord),

@@ -15,9 +15,11 @@ use std::sync::Arc;
 
 /// What a tier that did not have a secret said about it.
 enum Said {
+    /// Missing, with the words of what was tried.
     Missing(String),
     /// Absent from the tier at this index of the providers: ask it for the words.
     Absent(usize),
+    /// Passed over, with the reason.
     Skipped(Arc<str>),
 }
 
@@ -160,6 +162,7 @@ impl SecretResolver {
 mod tests {
     use super::*;
     use crate::secrets::SecretValue;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// A scripted provider: answers from a fixed list, or fails.
     struct Scripted {
@@ -275,6 +278,55 @@ mod tests {
         let mut optional = SecretRequest::new("nope");
         optional.required = false;
         assert!(r.resolve(&optional).unwrap().is_none());
+    }
+
+    /// A provider that has nothing and tells what it tried only when asked.
+    struct Absent {
+        source: SecretSource,
+        words: &'static str,
+        asked: Arc<AtomicUsize>,
+    }
+
+    impl Provider for Absent {
+        fn source(&self) -> SecretSource {
+            self.source
+        }
+        fn lookup(&mut self, _request: &SecretRequest) -> Result<Lookup, SecretError> {
+            Ok(Lookup::Absent)
+        }
+        fn tried(&mut self, request: &SecretRequest) -> String {
+            self.asked.fetch_add(1, Ordering::Relaxed);
+            self.words.replace("NAME", &request.name)
+        }
+    }
+
+    #[test]
+    fn an_absent_answer_is_put_into_words_only_when_nobody_has_the_secret() {
+        let asked = Arc::new(AtomicUsize::new(0));
+        let absent = |source, words| {
+            Box::new(Absent {
+                source,
+                words,
+                asked: Arc::clone(&asked),
+            })
+        };
+        let mut r = SecretResolver::new(vec![
+            absent(SecretSource::Env, "ENV_NAME"),
+            absent(SecretSource::Keyring, ""),
+            scripted(SecretSource::Sops, &[("a", "sops")]),
+        ]);
+        assert_eq!(
+            value_of(r.resolve(&SecretRequest::new("a")).unwrap()).0,
+            SecretSource::Sops
+        );
+        assert_eq!(asked.load(Ordering::Relaxed), 0, "found: nobody asked");
+        let text = r.resolve(&SecretRequest::new("b")).unwrap_err().to_string();
+        assert_eq!(asked.load(Ordering::Relaxed), 2);
+        assert!(text.contains("tried: env ENV_b; sops b"), "{text}");
+        assert!(
+            !text.contains("keyring"),
+            "empty words are left out: {text}"
+        );
     }
 
     #[test]

@@ -117,7 +117,9 @@ fn push_env_name(out: &mut Vec<u8>, dotted: &str) {
     }
 }
 
-/// Text made of names built by `push_env_name` from `str`s (always UTF-8).
+/// Text made of names built by `push_env_name` from `str`s. It is always
+/// UTF-8 (see there); the lossy branch only keeps this function free of a
+/// panic path.
 fn text(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
@@ -248,6 +250,17 @@ mod tests {
             ]
         );
         assert_eq!(candidate_names("", &request("a.b", None)), ["A_B"]);
+    }
+
+    #[test]
+    fn a_miss_is_put_into_words_only_when_asked() {
+        let mut p = EnvProvider::with_variables(EnvSettings::default(), HashMap::new());
+        let request = request("db.url", Some("prod"));
+        assert!(matches!(p.lookup(&request).unwrap(), Lookup::Absent));
+        assert_eq!(
+            p.tried(&request),
+            "KSTLIB_PROD_DB_URL, KSTLIB_DB_URL, DB_URL"
+        );
     }
 
     #[test]

@@ -33,9 +33,7 @@ impl Provider for OverridesProvider {
                     SecretRecord::new(SecretSource::Override, value.clone())
                         .with("option", "--set"),
                 ),
-                None => Lookup::Missing {
-                    tried: String::new(),
-                },
+                None => Lookup::Absent,
             },
         )
     }
