@@ -257,6 +257,22 @@ mod tests {
                 &["kstrun", "shred", "--passes", "hunter2", "f"][..],
                 "invalid value for '--passes <N>'",
             ),
+            (
+                &["kstrun", "--set", "db.pass", "hunter2"][..],
+                "unexpected word on the command line",
+            ),
+            (
+                &["kstrun", "check", "hunter2"][..],
+                "unexpected word on the command line",
+            ),
+            (
+                &["kstrun", "hunter2"][..],
+                "unexpected word on the command line",
+            ),
+            (
+                &["kstrun", "help", "hunter2"][..],
+                "unknown command (see --help)",
+            ),
         ] {
             let text = error_text(args);
             assert!(text.contains(expect), "{args:?}: {text}");

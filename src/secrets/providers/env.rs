@@ -131,9 +131,9 @@ pub fn candidate_names(prefix: &str, request: &SecretRequest) -> Vec<String> {
     candidates.names().map(|name| text(name.to_vec())).collect()
 }
 
-/// The names tried for one request, written into one buffer as the text a
-/// miss would report (`A, B`). The provider keeps it from one lookup to the
-/// next, so a lookup allocates nothing unless it finds the secret.
+/// The names tried for one request, in one buffer the provider keeps from
+/// one lookup to the next: a lookup allocates nothing unless it finds the
+/// secret (a miss is put into words by `tried`, only when asked).
 #[derive(Default)]
 struct Candidates {
     text: Vec<u8>,
@@ -163,10 +163,6 @@ impl Candidates {
 
     /// Appends the name `write` writes, unless it repeats the one before.
     fn push(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
-        let mark = self.text.len();
-        if self.count > 0 {
-            self.text.extend_from_slice(b", ");
-        }
         let start = self.text.len();
         write(&mut self.text);
         let repeated = self.count > 0 && {
@@ -174,7 +170,7 @@ impl Candidates {
             self.text[previous.clone()] == self.text[start..]
         };
         if repeated {
-            self.text.truncate(mark);
+            self.text.truncate(start);
         } else {
             self.spans[self.count] = start..self.text.len();
             self.count += 1;
@@ -224,8 +220,7 @@ impl Provider for EnvProvider {
     }
 
     fn tried(&mut self, request: &SecretRequest) -> String {
-        self.candidates.fill(&self.prefix, request);
-        text(self.candidates.text.clone())
+        candidate_names(&self.prefix, request).join(", ")
     }
 }
 
