@@ -100,6 +100,9 @@ fn run_program(global: GlobalArgs, args: RunArgs, report: &Reporter) -> Result<i
     };
     let mut resolver = SecretResolver::from_settings(plan.settings);
     let outcomes = resolution::resolve_entries(&mut resolver, plan.entries);
+    for warning in resolver.warnings() {
+        report.warning(&warning);
+    }
     if report.verbose() {
         for (tier, reason) in resolver.skipped_tiers() {
             report.info(&format!("{tier} tier skipped: {reason}"));

@@ -56,8 +56,12 @@ fn manifest_for(sandbox: &Sandbox, file: &Path) {
 }
 
 fn common_chmod(path: &Path) {
+    set_mode(path, 0o600);
+}
+
+fn set_mode(path: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
 #[test]
@@ -78,6 +82,38 @@ fn secrets_reach_the_child_from_a_sops_file() {
         String::from_utf8_lossy(&output.stdout),
         "hunter2|postgres://app:s3cr3t@db.internal:5432/app"
     );
+}
+
+#[test]
+fn an_open_key_file_draws_a_warning_on_run_and_export() {
+    let sandbox = Sandbox::new();
+    manifest_for(&sandbox, &fixture("basic.sops.yaml"));
+    let child = ["--", "sh", "-c", "printf '%s' \"$SMTP\""];
+    // Mode 600: the run is silent.
+    let output = sandbox.kstrun().args(child).output().unwrap();
+    assert!(output.status.success());
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+
+    set_mode(&sandbox.path().join("key.txt"), 0o644);
+    let output = sandbox.kstrun().args(child).output().unwrap();
+    assert!(output.status.success());
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "hunter2");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("kstrun: warning: key file ")
+            && stderr.contains("key.txt is readable by group or others (mode 644); chmod 400 it"),
+        "{stderr}"
+    );
+    assert_no_leak(&output, &["AGE-SECRET-KEY", "s3cr3t"]);
+
+    // Said on export too; `-q` silences it.
+    let output = sandbox.kstrun().arg("export").output().unwrap();
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("chmod 400"));
+    let output = sandbox.kstrun().arg("-q").args(child).output().unwrap();
+    assert!(output.status.success());
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
 }
 
 #[test]

@@ -28,6 +28,9 @@ use std::io::{IsTerminal, Write};
 pub fn run(plan: Plan, format: ExportFormat, report: &Reporter) -> Result<i32, Error> {
     let mut resolver = SecretResolver::from_settings(plan.settings);
     let outcomes = resolve_entries(&mut resolver, plan.entries);
+    for warning in resolver.warnings() {
+        report.warning(&warning);
+    }
     drop(resolver);
     let records = require_all(outcomes, report)?;
     for (entry, _) in records.iter().filter(|(e, _)| e.delivery == Delivery::File) {

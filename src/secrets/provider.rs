@@ -60,6 +60,13 @@ pub trait Provider: Send {
         String::new()
     }
 
+    /// Things the user should fix that the lookups so far came across (a key
+    /// file readable by others), for `run` and `export` to print as warnings.
+    /// Does no work of its own: what no lookup touched is `check`'s business.
+    fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// The provider's state for `check` and `-v`. May connect.
     fn status(&mut self) -> ProviderStatus {
         ProviderStatus::ready(self.source())

@@ -152,6 +152,12 @@ impl SecretResolver {
         &self.skipped
     }
 
+    /// What the providers' lookups so far found worth a warning (see
+    /// [`Provider::warnings`]), in cascade order.
+    pub fn warnings(&self) -> Vec<String> {
+        self.providers.iter().flat_map(|p| p.warnings()).collect()
+    }
+
     /// Each provider's state, in cascade order. May connect to stores.
     pub fn statuses(&mut self) -> Vec<ProviderStatus> {
         self.providers.iter_mut().map(|p| p.status()).collect()

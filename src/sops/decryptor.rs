@@ -129,6 +129,11 @@ impl Decryptor {
         })
     }
 
+    /// The identities if they have been gathered already (nothing is read).
+    pub fn gathered_identities(&self) -> Option<&Identities> {
+        self.identities.as_ref()
+    }
+
     /// Drops the identities (they are gathered again when needed).
     pub fn forget_identities(&mut self) {
         self.identities = None;

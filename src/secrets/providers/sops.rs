@@ -369,6 +369,13 @@ impl Provider for SopsProvider {
         answer
     }
 
+    fn warnings(&self) -> Vec<String> {
+        self.decryptor
+            .gathered_identities()
+            .map(|identities| identities.warnings.clone())
+            .unwrap_or_default()
+    }
+
     fn status(&mut self) -> ProviderStatus {
         let mut status = ProviderStatus::ready(SecretSource::Sops);
         let backend = match self.settings.backend {
