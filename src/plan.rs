@@ -58,20 +58,11 @@ impl Plan {
     /// Joins `manifest` and `options`. Consumes the `--set` values into zeroizing buffers.
     pub fn build(manifest: Manifest, options: PlanOptions) -> Result<Plan, ManifestError> {
         let mut secrets = manifest.secrets;
-        for spec in &options.secret {
-            let (var, path) = spec
-                .split_once('=')
-                .ok_or_else(|| ManifestError::option(format!("-s '{spec}': expected VAR=PATH")))?;
-            if !is_variable_name(var) {
-                return Err(ManifestError::option(format!(
-                    "-s '{spec}': '{var}' is not a valid variable name"
-                )));
-            }
-            check_dotted(path)
-                .map_err(|m| ManifestError::option(format!("-s '{spec}': path {m}")))?;
+        for (index, spec) in options.secret.iter().enumerate() {
+            let (var, path) = parse_secret_option(index, spec)?;
             if manifest.env.iter().any(|(name, _)| name == var) {
                 return Err(ManifestError::option(format!(
-                    "-s '{spec}': '{var}' is already set in [env]"
+                    "-s {var}: '{var}' is already set in [env]"
                 )));
             }
             let entry = crate::manifest::SecretEntry {
@@ -135,6 +126,31 @@ impl Plan {
     }
 }
 
+/// `-s VAR=PATH` → (var, path). `-s` is one letter from `--set`, so what
+/// may be a value is never quoted: a spec without `=` or whose part before
+/// the first `=` is not a variable name is shown only as its place among
+/// the `-s` options, and a path holding a second `=` (`VAR=PATH=VALUE`) is
+/// refused without showing it.
+fn parse_secret_option(index: usize, spec: &str) -> Result<(&str, &str), ManifestError> {
+    const HINT: &str = "expected VAR=PATH; to give a value, use --set PATH=VALUE";
+    let number = index + 1;
+    let Some((var, path)) = spec.split_once('=') else {
+        return Err(ManifestError::option(format!("-s number {number}: {HINT}")));
+    };
+    if !is_variable_name(var) {
+        return Err(ManifestError::option(format!(
+            "-s number {number}: the part before '=' is not a variable name ([A-Za-z_][A-Za-z0-9_]*); {HINT}"
+        )));
+    }
+    if path.contains('=') {
+        return Err(ManifestError::option(format!(
+            "-s {var}: the path contains '='; {HINT}"
+        )));
+    }
+    check_dotted(path).map_err(|m| ManifestError::option(format!("-s {var}: path {m}")))?;
+    Ok((var, path))
+}
+
 /// `--set PATH=VALUE` → (path, value). The error names the option, never the value.
 fn parse_overrides(set: Vec<OsString>) -> Result<Vec<(String, SecretValue)>, ManifestError> {
     let mut overrides = Vec::with_capacity(set.len());
@@ -170,6 +186,34 @@ mod tests {
         assert!(!error.to_string().contains("hunter2"), "{error}");
         let error = parse_overrides(vec!["a..b=hunter2".into()]).unwrap_err();
         assert!(!error.to_string().contains("hunter2"), "{error}");
+    }
+
+    #[test]
+    fn secret_option_errors_never_show_what_may_be_a_value() {
+        // `-s` typed for `--set`, with and without a variable in front.
+        for spec in [
+            "db.password=hunter2",
+            "hunter2",
+            "DB=db.password=hunter2",
+            "9=hunter2",
+        ] {
+            let error = parse_secret_option(0, spec).unwrap_err().to_string();
+            assert!(!error.contains("hunter2"), "{spec}: {error}");
+            assert!(error.contains("--set PATH=VALUE"), "{spec}: {error}");
+        }
+        let error = parse_secret_option(2, "db.password=x")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("-s number 3"), "{error}");
+        let error = parse_secret_option(0, "DB=a..b").unwrap_err().to_string();
+        assert!(
+            error.contains("-s DB: path 'a..b' has an empty segment"),
+            "{error}"
+        );
+        assert_eq!(
+            parse_secret_option(0, "DB=db.url").unwrap(),
+            ("DB", "db.url")
+        );
     }
 
     #[test]

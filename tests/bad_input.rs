@@ -195,16 +195,23 @@ const CASES: &[Case] = &[
     Case {
         name: "bad -s syntax",
         manifest: Some(""),
-        args: &["-s", "NOEQUALS"],
+        args: &["-s", "planted-secret-4711"],
         env: &[],
-        expect: &["-s 'NOEQUALS': expected VAR=PATH"],
+        expect: &["-s number 1: expected VAR=PATH", "--set PATH=VALUE"],
     },
     Case {
-        name: "bad -s variable",
+        name: "-s typed for --set",
         manifest: Some(""),
-        args: &["-s", "1X=a.b"],
+        args: &["-s", "db.password=planted-secret-4711"],
         env: &[],
-        expect: &["'1X' is not a valid variable name"],
+        expect: &["-s number 1", "not a variable name", "--set PATH=VALUE"],
+    },
+    Case {
+        name: "-s with a value after the path",
+        manifest: Some(""),
+        args: &["-s", "DB=db.password=planted-secret-4711"],
+        env: &[],
+        expect: &["-s DB: the path contains '='", "--set PATH=VALUE"],
     },
     Case {
         name: "bad -s path",
