@@ -134,7 +134,7 @@ pub struct ExportArgs {
 /// Formats of `kstrun export`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
-    /// NAME="value" lines (python-dotenv, systemd EnvironmentFile)
+    /// NAME=value lines, single-quoted unless plain (docker --env-file, python-dotenv)
     Dotenv,
     /// export NAME='value' lines, for eval
     Shell,
