@@ -22,7 +22,7 @@ use crate::secrets::providers::{
 use crate::secrets::SecretSource;
 use crate::sops::Format;
 use indexmap::IndexMap;
-use raw::{RawKey, RawManifest, RawSecret, RawSecretTable};
+use raw::{RawKey, RawManifest, RawSecret};
 use std::collections::HashSet;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -488,13 +488,7 @@ impl Checker<'_> {
     }
 
     fn secret(&self, var: String, raw: RawSecret, folder: &Path) -> Result<SecretEntry, String> {
-        let table = match raw {
-            RawSecret::Short(path) => RawSecretTable {
-                path: Some(path),
-                ..Default::default()
-            },
-            RawSecret::Table(table) => *table,
-        };
+        let table = raw.into_table();
         let path = table
             .path
             .ok_or_else(|| format!("secret {var}: missing 'path'"))?;

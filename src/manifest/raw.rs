@@ -132,11 +132,13 @@ impl RawManifest {
         if let Some(top) = scope.secrets {
             let secrets = self.secrets.get_or_insert_with(SecretsTable::default);
             for (name, entry) in top {
-                let merged = match secrets.shift_remove(&name) {
+                // A refined entry keeps its place among the root's entries.
+                match secrets.get_mut(&name) {
                     Some(base) => merge_secret(base, entry),
-                    None => entry,
-                };
-                secrets.insert(name, merged);
+                    None => {
+                        secrets.insert(name, entry);
+                    }
+                }
             }
         }
         self
@@ -169,16 +171,32 @@ fn merge_option<T>(base: Option<T>, top: Option<T>, merge: impl FnOnce(T, T) -> 
     }
 }
 
-/// A scoped entry in table form refines a root entry in table form; anything else replaces it.
-fn merge_secret(base: Spanned<RawSecret>, top: Spanned<RawSecret>) -> Spanned<RawSecret> {
+/// A scoped entry refines the root entry field by field; the short form
+/// `"path"` is `{ path = "path" }` on either side, so a scope may make a
+/// short root entry optional, or move a table entry to another path and keep
+/// its default.
+fn merge_secret(base: &mut Spanned<RawSecret>, top: Spanned<RawSecret>) {
     let span = top.span();
-    match (base.into_inner(), top.into_inner()) {
-        (RawSecret::Table(mut b), RawSecret::Table(t)) => {
-            let t = *t;
-            overlay_fields!(b, t; path, key, sops, required, default, delivery, providers);
-            Spanned::new(span, RawSecret::Table(b))
+    let taken = std::mem::replace(
+        base,
+        Spanned::new(span.clone(), RawSecret::Short(String::new())),
+    );
+    let mut merged = taken.into_inner().into_table();
+    let top = top.into_inner().into_table();
+    overlay_fields!(merged, top; path, key, sops, required, default, delivery, providers);
+    *base = Spanned::new(span, RawSecret::Table(Box::new(merged)));
+}
+
+impl RawSecret {
+    /// The table form: the short form is `{ path = ... }`.
+    pub fn into_table(self) -> RawSecretTable {
+        match self {
+            RawSecret::Short(path) => RawSecretTable {
+                path: Some(path),
+                ..Default::default()
+            },
+            RawSecret::Table(table) => *table,
         }
-        (_, top) => Spanned::new(span, top),
     }
 }
 

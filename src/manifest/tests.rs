@@ -131,6 +131,49 @@ fn a_scope_overlays_settings_and_entries() {
 }
 
 #[test]
+fn a_scope_refines_short_and_table_entries_alike() {
+    let text = r#"
+[secrets]
+FIRST = "a.b"
+SECOND = { path = "c.d", default = "kept" }
+THIRD = "e.f"
+
+[scopes.p.secrets]
+FIRST = { required = false }
+SECOND = "g.h"
+NEW = "i.j"
+"#;
+    let m = load_text(text, Some("p")).unwrap();
+    let shown: Vec<_> = m
+        .secrets
+        .iter()
+        .map(|s| {
+            (
+                s.var.as_str(),
+                s.path.as_str(),
+                s.required,
+                s.default.as_deref(),
+            )
+        })
+        .collect();
+    // A short root entry made optional; a table entry moved to another path
+    // keeps its default; refined entries keep their place, new ones come last.
+    assert_eq!(
+        shown,
+        [
+            ("FIRST", "a.b", false, None),
+            ("SECOND", "g.h", true, Some("kept")),
+            ("THIRD", "e.f", true, None),
+            ("NEW", "i.j", true, None),
+        ]
+    );
+    // Without the scope, nothing of it shows.
+    let m = load_text(text, None).unwrap();
+    assert_eq!(m.secrets.len(), 3);
+    assert!(m.secrets.iter().all(|s| s.required));
+}
+
+#[test]
 fn errors_point_at_line_and_column() {
     let cases: &[(&str, (usize, usize), &str)] = &[
         ("pass = [\"PATH\"]\nbogus = 1\n", (2, 1), "unknown field"),
