@@ -106,6 +106,11 @@ const CASES: &[Case] = &[
         &["kstrun.toml:2:", "unknown provider 'default'"],
     ),
     case(
+        "entry provider twice",
+        "[secrets]\nA = { path = \"a\", providers = [\"env\", \"sops\", \"env\"] }\n",
+        &["kstrun.toml:2:", "secret A: provider 'env' is listed twice"],
+    ),
+    case(
         "unknown delivery",
         "[secrets]\nA = { path = \"a\", as = \"yaml\" }\n",
         &["kstrun.toml:2:", "unknown 'as' value 'yaml'"],

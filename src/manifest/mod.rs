@@ -522,11 +522,16 @@ impl Checker<'_> {
                 if names.is_empty() {
                     return Err(format!("secret {var}: 'providers' is empty"));
                 }
-                let tiers = names
-                    .iter()
-                    .map(|n| parse_tier(n))
-                    .collect::<Result<Vec<_>, _>>();
-                Some(tiers.map_err(|m| format!("secret {var}: {m}"))?)
+                let mut tiers = Vec::with_capacity(names.len());
+                for name in &names {
+                    let tier = parse_tier(name).map_err(|m| format!("secret {var}: {m}"))?;
+                    if tiers.contains(&tier) {
+                        // As in [providers] order: a repeat is a slip, not a wish.
+                        return Err(format!("secret {var}: provider '{tier}' is listed twice"));
+                    }
+                    tiers.push(tier);
+                }
+                Some(tiers)
             }
         };
         Ok(SecretEntry {
