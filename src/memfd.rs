@@ -23,6 +23,9 @@ pub fn sealed_file(name: &str, value: &SecretValue) -> Result<OwnedFd, String> {
     let mut file = std::fs::File::from(fd);
     std::io::Write::write_all(&mut file, value.as_bytes())
         .map_err(|e| format!("writing memfd: {e}"))?;
+    // Back to the start: a child that reads the inherited descriptor itself
+    // (`cat <&3`) shares this offset; opening the path starts at 0 anyway.
+    std::io::Seek::rewind(&mut file).map_err(|e| format!("rewinding memfd: {e}"))?;
     let fd = OwnedFd::from(file);
     fchmod(fd.as_raw_fd(), Mode::S_IRUSR).map_err(|e| format!("fchmod memfd: {e}"))?;
     let seals = SealFlag::F_SEAL_SEAL

@@ -297,6 +297,21 @@ fn file_secret_binary_bytes_arrive_exactly() {
 }
 
 #[test]
+fn file_secret_reads_whole_from_the_inherited_descriptor_too() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.path().join("copy");
+    // `$KEY` is /dev/fd/N: read descriptor N itself, not a fresh open of it.
+    let output = file_secret_via_set(
+        &sandbox,
+        "KEY",
+        b"line one\nline two\n",
+        &format!("n=${{KEY##*/}}; eval \"cat <&$n\" > '{}'", out.display()),
+    );
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(std::fs::read(&out).expect("copy"), b"line one\nline two\n");
+}
+
+#[test]
 fn file_secret_with_nul_bytes_and_one_mebibyte_arrives_exactly() {
     // A manifest default may hold any Unicode, NUL included, and be large.
     let sandbox = Sandbox::new();
