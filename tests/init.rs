@@ -229,12 +229,23 @@ fn the_waiting_supervisor_holds_no_memfd_and_no_secret_descriptor() {
         .expect("start");
     let lines = Lines::new(child.stdout.take().expect("stdout"));
     assert_eq!(lines.expect("ready", WAIT), "ready");
-    let fds: Vec<String> = std::fs::read_dir(format!("/proc/{}/fd", child.id()))
-        .expect("kstrun's descriptors (the test runs as the same user)")
-        .flatten()
-        .filter_map(|fd| std::fs::read_link(fd.path()).ok())
-        .map(|target| target.to_string_lossy().into_owned())
-        .collect();
+    // The supervisor closes its copies right after the fork, but the child
+    // may be ready before the supervisor is next scheduled (a loaded
+    // machine): wait for the closing, within the usual deadline.
+    let descriptors = || -> Vec<String> {
+        std::fs::read_dir(format!("/proc/{}/fd", child.id()))
+            .expect("kstrun's descriptors (the test runs as the same user)")
+            .flatten()
+            .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+            .map(|target| target.to_string_lossy().into_owned())
+            .collect()
+    };
+    let deadline = Instant::now() + WAIT;
+    let mut fds = descriptors();
+    while fds.iter().any(|t| t.contains("memfd")) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+        fds = descriptors();
+    }
     assert!(fds.iter().all(|t| !t.contains("memfd")), "{fds:?}");
     send(child.id(), libc::SIGKILL);
     let _ = child.wait();
