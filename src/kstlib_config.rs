@@ -5,7 +5,7 @@
 //! kstrun reuse them. The rest of a kstlib config belongs to kstlib, so keys
 //! this module does not read are ignored rather than refused.
 
-use crate::manifest::{redact_quoted, ManifestError};
+use crate::manifest::{redact_quoted, ManifestError, ShredMethod};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -80,6 +80,24 @@ pub fn load(path: &Path) -> Result<KstlibSettings, ManifestError> {
     let sops = secrets.sops.unwrap_or_default();
     let keyring = secrets.keyring.unwrap_or_default();
     let secure_delete = secrets.secure_delete.unwrap_or_default();
+    // Checked here, where the file at fault is known, and as strictly as
+    // the manifest's own [secure_delete].
+    let invalid =
+        |what: String| ManifestError::in_file(path, format!("invalid kstlib config: {what}"));
+    if let Some(passes) = secure_delete.passes {
+        if !(1..=100).contains(&passes) {
+            return Err(invalid(
+                "secrets.secure_delete.passes must be between 1 and 100".to_string(),
+            ));
+        }
+    }
+    if let Some(method) = &secure_delete.method {
+        if ShredMethod::parse(method).is_none() {
+            return Err(invalid(format!(
+                "unknown secrets.secure_delete.method '{method}' (expected auto, command or overwrite)"
+            )));
+        }
+    }
     Ok(KstlibSettings {
         sops_path: sops.path.map(|p| folder.join(p)),
         sops_binary: sops.binary,

@@ -337,6 +337,20 @@ const CASES: &[Case] = &[
         env: &[],
         expect: &["t.yml:3:", "invalid type"],
     },
+    Case {
+        name: "kstlib config passes out of range",
+        manifest: Some("config = \"p.yml\"\n"),
+        args: &[],
+        env: &[],
+        expect: &["p.yml", "passes must be between 1 and 100"],
+    },
+    Case {
+        name: "kstlib config unknown method",
+        manifest: Some("config = \"u.yml\"\n"),
+        args: &[],
+        env: &[],
+        expect: &["u.yml", "unknown secrets.secure_delete.method"],
+    },
 ];
 
 #[test]
@@ -355,6 +369,8 @@ fn every_bad_input_fails_cleanly_with_125_and_no_child() {
             "t.yml",
             b"secrets:\n  secure_delete:\n    passes: planted-secret-4711\n",
         );
+        sandbox.write("p.yml", b"secrets:\n  secure_delete:\n    passes: 0\n");
+        sandbox.write("u.yml", b"secrets:\n  secure_delete:\n    method: erase\n");
         let mut command = sandbox.kstrun();
         for (k, v) in case.env {
             command.env(k, v);

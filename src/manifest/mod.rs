@@ -438,18 +438,15 @@ impl Checker<'_> {
                     "auto, command, overwrite",
                 )
             })?;
-        } else if let Some(method) = kstlib_method {
-            settings.method = ShredMethod::parse(&method).ok_or_else(|| {
-                ManifestError::in_file(
-                    self.file,
-                    format!("kstlib config: unknown secure_delete method '{method}'"),
-                )
-            })?;
+        } else if let Some(method) = kstlib_method.as_deref().and_then(ShredMethod::parse) {
+            // Checked when the kstlib config was read.
+            settings.method = method;
         }
         if let Some(passes) = raw.passes {
             settings.passes = self.positive(&passes, "passes", 100)? as u32;
         } else if let Some(passes) = kstlib_passes {
-            settings.passes = passes.clamp(1, 100);
+            // Checked (1 to 100) when the kstlib config was read.
+            settings.passes = passes;
         }
         if let Some(zero) = raw.zero_last_pass.or(kstlib_zero) {
             settings.zero_last_pass = zero;
