@@ -41,11 +41,16 @@ fn export(sandbox: &Sandbox, format: &str) -> Vec<u8> {
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");
-    assert!(
-        output.stderr.is_empty(),
-        "no terminal, no warning: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    // No terminal, so no warning about values on screen; dotenv names the
+    // variables whose values depend on its escapes, and shows no value.
+    let expected = if format == "dotenv" {
+        ["SINGLE", "BACKSLASH"]
+            .map(|name| format!("kstrun: warning: {name}: the value holds a quote or backslash, written escaped; python-dotenv and docker compose read it back, systemd's EnvironmentFile and docker --env-file do not\n"))
+            .concat()
+    } else {
+        String::new()
+    };
+    assert_eq!(String::from_utf8_lossy(&output.stderr), expected);
     output.stdout
 }
 

@@ -12,6 +12,8 @@
 //!   and docker compose read it (newlines kept inside the quotes). python-dotenv
 //!   expands `${VAR}` even inside single quotes unless loaded with
 //!   `interpolate=False`; docker compose keeps single-quoted text literal.
+//!   A value that needs the escapes draws a warning naming its variable:
+//!   systemd's `EnvironmentFile` and `docker --env-file` take them literally.
 //! * `json`: one object; a value that is not UTF-8 is an error.
 
 use crate::child::{ChildEnv, FileSecrets};
@@ -41,6 +43,16 @@ pub fn run(plan: Plan, format: ExportFormat, report: &Reporter) -> Result<i32, E
     }
     let env =
         ChildEnv::build(&plan.pass, &plan.env, records, FileSecrets::Omit).map_err(Error::Child)?;
+    if format == ExportFormat::Dotenv {
+        // Readers differ on escapes: say which variables depend on them.
+        for (name, value) in env.vars() {
+            if value.as_bytes().iter().any(|b| matches!(b, b'\'' | b'\\')) {
+                report.warning(&format!(
+                    "{name}: the value holds a quote or backslash, written escaped; python-dotenv and docker compose read it back, systemd's EnvironmentFile and docker --env-file do not"
+                ));
+            }
+        }
+    }
     let text = SecretValue::from_bytes(match format {
         ExportFormat::Shell => lines(&env, shell_line),
         ExportFormat::Dotenv => lines(&env, dotenv_line),
