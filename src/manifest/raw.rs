@@ -171,18 +171,25 @@ fn merge_option<T>(base: Option<T>, top: Option<T>, merge: impl FnOnce(T, T) -> 
     }
 }
 
-/// A scoped entry refines the root entry field by field; the short form
-/// `"path"` is `{ path = "path" }` on either side, so a scope may make a
-/// short root entry optional, or move a table entry to another path and keep
-/// its default.
+/// A scoped entry in table form refines the root entry field by field (a
+/// short root entry `"path"` counts as `{ path = "path" }`), so a scope can
+/// make a secret optional. A scoped entry in short form replaces the root
+/// entry whole: `DB = "prod.db"` must not inherit a development default,
+/// key or file. Errors in the result point at the scoped entry.
 fn merge_secret(base: &mut Spanned<RawSecret>, top: Spanned<RawSecret>) {
     let span = top.span();
+    let top = match top.into_inner() {
+        RawSecret::Table(top) => *top,
+        short => {
+            *base = Spanned::new(span, short);
+            return;
+        }
+    };
     let taken = std::mem::replace(
         base,
         Spanned::new(span.clone(), RawSecret::Short(String::new())),
     );
     let mut merged = taken.into_inner().into_table();
-    let top = top.into_inner().into_table();
     overlay_fields!(merged, top; path, key, sops, required, default, delivery, providers);
     *base = Spanned::new(span, RawSecret::Table(Box::new(merged)));
 }

@@ -131,11 +131,11 @@ fn a_scope_overlays_settings_and_entries() {
 }
 
 #[test]
-fn a_scope_refines_short_and_table_entries_alike() {
+fn a_scope_table_refines_an_entry_and_a_short_one_replaces_it() {
     let text = r#"
 [secrets]
 FIRST = "a.b"
-SECOND = { path = "c.d", default = "kept" }
+SECOND = { path = "c.d", default = "dev-only" }
 THIRD = "e.f"
 
 [scopes.p.secrets]
@@ -156,13 +156,14 @@ NEW = "i.j"
             )
         })
         .collect();
-    // A short root entry made optional; a table entry moved to another path
-    // keeps its default; refined entries keep their place, new ones come last.
+    // A short root entry made optional; a table entry replaced by a short
+    // one keeps nothing of it (no development default in production);
+    // refined entries keep their place, new ones come last.
     assert_eq!(
         shown,
         [
             ("FIRST", "a.b", false, None),
-            ("SECOND", "g.h", true, Some("kept")),
+            ("SECOND", "g.h", true, None),
             ("THIRD", "e.f", true, None),
             ("NEW", "i.j", true, None),
         ]
