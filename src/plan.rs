@@ -129,8 +129,9 @@ impl Plan {
 /// `-s VAR=PATH` → (var, path). `-s` is one letter from `--set`, so what
 /// may be a value is never quoted: a spec without `=` or whose part before
 /// the first `=` is not a variable name is shown only as its place among
-/// the `-s` options, and a path holding a second `=` (`VAR=PATH=VALUE`) is
-/// refused without showing it.
+/// the `-s` options, and a bad path (a second `=`, an empty segment) is
+/// refused without showing it. A well-formed path is a path: a value typed
+/// as one (`-s API_TOKEN=TEXT`) is looked up, and a miss names it.
 fn parse_secret_option(index: usize, spec: &str) -> Result<(&str, &str), ManifestError> {
     const HINT: &str = "expected VAR=PATH; to give a value, use --set PATH=VALUE";
     let number = index + 1;
@@ -147,7 +148,11 @@ fn parse_secret_option(index: usize, spec: &str) -> Result<(&str, &str), Manifes
             "-s {var}: the path contains '='; {HINT}"
         )));
     }
-    check_dotted(path).map_err(|m| ManifestError::option(format!("-s {var}: path {m}")))?;
+    if path.is_empty() || crate::text::split(path, b'.').any(str::is_empty) {
+        return Err(ManifestError::option(format!(
+            "-s {var}: the path is empty or has an empty segment; {HINT}"
+        )));
+    }
     Ok((var, path))
 }
 
@@ -205,11 +210,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("-s number 3"), "{error}");
-        let error = parse_secret_option(0, "DB=a..b").unwrap_err().to_string();
-        assert!(
-            error.contains("-s DB: path 'a..b' has an empty segment"),
-            "{error}"
-        );
+        for spec in ["DB=hunter2.", "DB=a..hunter2", "DB="] {
+            let error = parse_secret_option(0, spec).unwrap_err().to_string();
+            assert!(
+                error.contains("-s DB: the path is empty or has an empty segment"),
+                "{error}"
+            );
+            assert!(!error.contains("hunter2"), "{error}");
+        }
         assert_eq!(
             parse_secret_option(0, "DB=db.url").unwrap(),
             ("DB", "db.url")
