@@ -134,7 +134,7 @@ pub struct ExportArgs {
 /// Formats of `kstrun export`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
-    /// NAME=value lines, single-quoted unless plain (docker --env-file, python-dotenv)
+    /// NAME=value lines, single-quoted unless plain (python-dotenv; plain values: any reader)
     Dotenv,
     /// export NAME='value' lines, for eval
     Shell,

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{tool_available, Sandbox};
+use common::{tool_available, Sandbox, NEW_DOTENV_PROBE};
 use std::process::{Command, Stdio};
 
 /// Values chosen to break naive quoting.
@@ -45,7 +45,7 @@ fn export(sandbox: &Sandbox, format: &str) -> Vec<u8> {
     // variables whose values depend on its escapes, and shows no value.
     let expected = if format == "dotenv" {
         ["SINGLE", "BACKSLASH"]
-            .map(|name| format!("kstrun: warning: {name}: the value holds a quote or backslash, written escaped; python-dotenv and docker compose read it back, systemd's EnvironmentFile and docker --env-file do not\n"))
+            .map(|name| format!("kstrun: warning: {name}: the value holds a quote or backslash, written escaped; python-dotenv reads it back, docker compose and systemd's EnvironmentFile keep the escapes\n"))
             .concat()
     } else {
         String::new()
@@ -81,7 +81,7 @@ fn shell_output_evaluated_by_sh_restores_every_byte() {
 
 #[test]
 fn dotenv_output_loads_back_with_python_dotenv() {
-    if !tool_available("python3", &["-c", "import dotenv"]) {
+    if !tool_available("python3", NEW_DOTENV_PROBE) {
         return;
     }
     let sandbox = sandbox_with_values();

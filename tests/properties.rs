@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{tool_available, Sandbox};
+use common::{tool_available, Sandbox, NEW_DOTENV_PROBE};
 use kstrun::commands::export::{dotenv_line, shell_line};
 use kstrun::manifest::Manifest;
 use kstrun::secrets::providers::{candidate_names, env_name};
@@ -96,12 +96,12 @@ proptest! {
     }
 }
 
-/// The venv's python3 with python-dotenv, else a system one that has it.
+/// The venv's python3 with python-dotenv, else a system one with a recent enough one.
 fn dotenv_python() -> Option<String> {
     let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-venv/bin/python3");
     let has_dotenv = |python: &str| {
         Command::new(python)
-            .args(["-c", "import dotenv"])
+            .args(NEW_DOTENV_PROBE)
             .output()
             .is_ok_and(|o| o.status.success())
     };
@@ -109,7 +109,7 @@ fn dotenv_python() -> Option<String> {
     if has_dotenv(&venv) {
         return Some(venv);
     }
-    if tool_available("python3", &["-c", "import dotenv"]) {
+    if tool_available("python3", NEW_DOTENV_PROBE) {
         return Some("python3".into());
     }
     None

@@ -9,11 +9,12 @@
 //! * `dotenv`: `NAME=value` when the value is plain (letters, digits and
 //!   `_-./:@%+,=`), which every dotenv reader takes as is; otherwise
 //!   `NAME='value'` with `\` and `'` escaped by a backslash, as python-dotenv
-//!   and docker compose read it (newlines kept inside the quotes). python-dotenv
-//!   expands `${VAR}` even inside single quotes unless loaded with
-//!   `interpolate=False`; docker compose keeps single-quoted text literal.
-//!   A value that needs the escapes draws a warning naming its variable:
-//!   systemd's `EnvironmentFile` and `docker --env-file` take them literally.
+//!   reads it (newlines kept inside the quotes; it expands `${VAR}` even
+//!   inside single quotes unless loaded with `interpolate=False`). Docker
+//!   compose and systemd's `EnvironmentFile` take single-quoted text
+//!   literally, so they read it back unless it needed an escape: a value
+//!   holding `'` or `\` draws a warning naming its variable. `docker
+//!   --env-file` strips no quotes at all: it takes plain values only.
 //! * `json`: one object; a value that is not UTF-8 is an error.
 
 use crate::child::{ChildEnv, FileSecrets};
@@ -48,7 +49,7 @@ pub fn run(plan: Plan, format: ExportFormat, report: &Reporter) -> Result<i32, E
         for (name, value) in env.vars() {
             if value.as_bytes().iter().any(|b| matches!(b, b'\'' | b'\\')) {
                 report.warning(&format!(
-                    "{name}: the value holds a quote or backslash, written escaped; python-dotenv and docker compose read it back, systemd's EnvironmentFile and docker --env-file do not"
+                    "{name}: the value holds a quote or backslash, written escaped; python-dotenv reads it back, docker compose and systemd's EnvironmentFile keep the escapes"
                 ));
             }
         }

@@ -114,6 +114,16 @@ pub fn assert_failed_125(output: &Output, needles: &[&str]) {
     }
 }
 
+/// `python3` arguments that succeed when python-dotenv 1.2.4 or newer is
+/// importable (older ones cannot read `'\\'` back): the version the dotenv
+/// tests are run against (scripts/install-test-deps pins it).
+pub const NEW_DOTENV_PROBE: &[&str] = &[
+    "-c",
+    "import importlib.metadata as m, sys; \
+     v = tuple(int(x) for x in m.version('python-dotenv').split('.')[:3]); \
+     sys.exit(v < (1, 2, 4))",
+];
+
 /// Whether the outside tool `name` is usable. Under `scripts/test`
 /// (`KSTRUN_TEST_REQUIRE_TOOLS=1`) a missing tool fails the test; under a bare
 /// `cargo test` the test is skipped with a printed reason.
