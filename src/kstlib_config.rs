@@ -19,7 +19,7 @@ pub struct KstlibSettings {
     /// `secrets.keyring.service`.
     pub keyring_service: Option<String>,
     /// `secrets.secure_delete.method`.
-    pub secure_delete_method: Option<String>,
+    pub secure_delete_method: Option<ShredMethod>,
     /// `secrets.secure_delete.passes`.
     pub secure_delete_passes: Option<u32>,
     /// `secrets.secure_delete.zero_last_pass`.
@@ -91,18 +91,21 @@ pub fn load(path: &Path) -> Result<KstlibSettings, ManifestError> {
             ));
         }
     }
-    if let Some(method) = &secure_delete.method {
-        if ShredMethod::parse(method).is_none() {
-            return Err(invalid(format!(
-                "unknown secrets.secure_delete.method '{method}' (expected auto, command or overwrite)"
-            )));
-        }
-    }
+    let method = secure_delete
+        .method
+        .map(|text| {
+            ShredMethod::parse(&text).ok_or_else(|| {
+                invalid(format!(
+                    "unknown secrets.secure_delete.method '{text}' (expected auto, command or overwrite)"
+                ))
+            })
+        })
+        .transpose()?;
     Ok(KstlibSettings {
         sops_path: sops.path.map(|p| folder.join(p)),
         sops_binary: sops.binary,
         keyring_service: keyring.service,
-        secure_delete_method: secure_delete.method,
+        secure_delete_method: method,
         secure_delete_passes: secure_delete.passes,
         secure_delete_zero_last_pass: secure_delete.zero_last_pass,
     })

@@ -148,11 +148,12 @@ fn parse_secret_option(index: usize, spec: &str) -> Result<(&str, &str), Manifes
             "-s {var}: the path contains '='; {HINT}"
         )));
     }
-    if path.is_empty() || crate::text::split(path, b'.').any(str::is_empty) {
-        return Err(ManifestError::option(format!(
+    // check_dotted's own message quotes the path: say the same without it.
+    check_dotted(path).map_err(|_| {
+        ManifestError::option(format!(
             "-s {var}: the path is empty or has an empty segment; {HINT}"
-        )));
-    }
+        ))
+    })?;
     Ok((var, path))
 }
 

@@ -47,7 +47,7 @@ pub fn run(plan: Plan, format: ExportFormat, report: &Reporter) -> Result<i32, E
     if format == ExportFormat::Dotenv {
         // Readers differ on escapes: say which variables depend on them.
         for (name, value) in env.vars() {
-            if value.as_bytes().iter().any(|b| matches!(b, b'\'' | b'\\')) {
+            if value.as_bytes().iter().copied().any(dotenv_escaped) {
                 report.warning(&format!(
                     "{name}: the value holds a quote or backslash, written escaped; python-dotenv reads it back, docker compose and systemd's EnvironmentFile keep the escapes"
                 ));
@@ -93,6 +93,11 @@ pub fn shell_line(name: &str, value: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(b"'\n");
 }
 
+/// Whether dotenv writes `byte` with a backslash before it (inside `'...'`).
+fn dotenv_escaped(byte: u8) -> bool {
+    byte == b'\'' || byte == b'\\'
+}
+
 /// `NAME=value` for plain values, else `NAME='value'` with `\\` and `\'` escapes.
 pub fn dotenv_line(name: &str, value: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(name.as_bytes());
@@ -105,7 +110,7 @@ pub fn dotenv_line(name: &str, value: &[u8], out: &mut Vec<u8>) {
     } else {
         out.push(b'\'');
         for &byte in value {
-            if byte == b'\'' || byte == b'\\' {
+            if dotenv_escaped(byte) {
                 out.push(b'\\');
             }
             out.push(byte);

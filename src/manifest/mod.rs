@@ -426,7 +426,11 @@ impl Checker<'_> {
     fn secure_delete(
         &self,
         raw: raw::RawSecureDelete,
-        (kstlib_method, kstlib_passes, kstlib_zero): (Option<String>, Option<u32>, Option<bool>),
+        (kstlib_method, kstlib_passes, kstlib_zero): (
+            Option<ShredMethod>,
+            Option<u32>,
+            Option<bool>,
+        ),
         settings: &mut SecureDelete,
     ) -> Result<(), ManifestError> {
         if let Some(method) = raw.method {
@@ -438,8 +442,7 @@ impl Checker<'_> {
                     "auto, command, overwrite",
                 )
             })?;
-        } else if let Some(method) = kstlib_method.as_deref().and_then(ShredMethod::parse) {
-            // Checked when the kstlib config was read.
+        } else if let Some(method) = kstlib_method {
             settings.method = method;
         }
         if let Some(passes) = raw.passes {

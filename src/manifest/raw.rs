@@ -178,20 +178,17 @@ fn merge_option<T>(base: Option<T>, top: Option<T>, merge: impl FnOnce(T, T) -> 
 /// key or file. Errors in the result point at the scoped entry.
 fn merge_secret(base: &mut Spanned<RawSecret>, top: Spanned<RawSecret>) {
     let span = top.span();
-    let top = match top.into_inner() {
-        RawSecret::Table(top) => *top,
-        short => {
-            *base = Spanned::new(span, short);
-            return;
+    let merged = match top.into_inner() {
+        RawSecret::Table(top) => {
+            let top = *top;
+            let root = std::mem::replace(base.get_mut(), RawSecret::Short(String::new()));
+            let mut merged = root.into_table();
+            overlay_fields!(merged, top; path, key, sops, required, default, delivery, providers);
+            RawSecret::Table(Box::new(merged))
         }
+        short => short,
     };
-    let taken = std::mem::replace(
-        base,
-        Spanned::new(span.clone(), RawSecret::Short(String::new())),
-    );
-    let mut merged = taken.into_inner().into_table();
-    overlay_fields!(merged, top; path, key, sops, required, default, delivery, providers);
-    *base = Spanned::new(span, RawSecret::Table(Box::new(merged)));
+    *base = Spanned::new(span, merged);
 }
 
 impl RawSecret {
