@@ -6,11 +6,13 @@
 //! is added. Values are held in `SecretValue`s until they are turned into the
 //! `NAME=value` block handed to `execve`.
 
+use crate::hash::FnvBuild;
 use crate::manifest::{Delivery, PassPattern};
 use crate::memfd;
 use crate::plan::Entry;
 use crate::secrets::{SecretRecord, SecretValue};
 use nix::libc;
+use std::collections::HashSet;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStringExt;
 use zeroize::Zeroizing;
@@ -27,27 +29,34 @@ pub enum FileSecrets {
 /// The environment of the child, plus the memfds it must inherit.
 ///
 /// Definitions are collected in order and replaced ones removed once, at the
-/// end of `build`, by sorting positions by name: no name is copied or hashed,
-/// and a thousand secrets cost a sort, not half a million comparisons.
-#[derive(Debug, Default)]
+/// end (`keep_last_definitions`), by one pass over the names: a thousand
+/// secrets cost a thousand lookups, not half a million comparisons.
+#[derive(Debug)]
 pub struct ChildEnv {
     vars: Vec<(String, SecretValue)>,
     files: Vec<OwnedFd>,
+    /// Whether file secrets get a memfd or are left out.
+    file_secrets: FileSecrets,
+    /// The variables of file secrets left out (`FileSecrets::Omit`).
+    omitted: Vec<String>,
 }
 
 impl ChildEnv {
-    /// Builds the environment from the parent's `pass` variables, `[env]` and resolved secrets.
-    pub fn build(
+    /// An environment holding the parent's `pass` variables and `[env]`,
+    /// with room for `secrets` more.
+    pub fn new(
         pass: &[PassPattern],
         env: &[(String, String)],
-        secrets: Vec<(Entry, SecretRecord)>,
-        files: FileSecrets,
+        file_secrets: FileSecrets,
+        secrets: usize,
     ) -> Result<ChildEnv, String> {
         // Sized once: growing by doubling would copy (and wipe) the list ten
         // times over for a thousand secrets.
         let mut child = ChildEnv {
-            vars: Vec::with_capacity(env.len() + secrets.len()),
+            vars: Vec::with_capacity(env.len() + secrets),
             files: Vec::new(),
+            file_secrets,
+            omitted: Vec::new(),
         };
         // Reading the parent environment copies every variable; with nothing
         // to pass (the common case) that work and those copies are skipped.
@@ -67,29 +76,38 @@ impl ChildEnv {
             }
             child.set(name.clone(), SecretValue::from(value.as_str()));
         }
-        for (entry, record) in secrets {
-            match entry.delivery {
-                Delivery::File if files == FileSecrets::Omit => continue,
-                Delivery::File => {
-                    let fd = memfd::sealed_file(&entry.var, &record.value).map_err(|e| {
-                        format!("secret {} ({}): {e}", entry.var, entry.request.name)
-                    })?;
-                    child.set(entry.var, SecretValue::from_string(memfd::fd_path(&fd)));
-                    child.files.push(fd);
+        Ok(child)
+    }
+
+    /// Adds a resolved secret the way its entry delivers it. The error
+    /// names the variable and the secret, never the value.
+    pub fn add_secret(&mut self, entry: Entry, record: SecretRecord) -> Result<(), String> {
+        match entry.delivery {
+            Delivery::File if self.file_secrets == FileSecrets::Omit => {
+                self.omitted.push(entry.var);
+            }
+            Delivery::File => {
+                let fd = memfd::sealed_file(&entry.var, &record.value)
+                    .map_err(|e| format!("secret {} ({}): {e}", entry.var, entry.request.name))?;
+                self.set(entry.var, SecretValue::from_string(memfd::fd_path(&fd)));
+                self.files.push(fd);
+            }
+            Delivery::Env | Delivery::Json => {
+                if record.value.as_bytes().contains(&0) {
+                    return Err(format!(
+                        "secret {} ({}) from {}: value contains a NUL byte, which an environment variable cannot hold; deliver it with as = \"file\"",
+                        entry.var, entry.request.name, record.source
+                    ));
                 }
-                Delivery::Env | Delivery::Json => {
-                    if record.value.as_bytes().contains(&0) {
-                        return Err(format!(
-                            "secret {} ({}) from {}: value contains a NUL byte, which an environment variable cannot hold; deliver it with as = \"file\"",
-                            entry.var, entry.request.name, record.source
-                        ));
-                    }
-                    child.set(entry.var, record.value);
-                }
+                self.set(entry.var, record.value);
             }
         }
-        child.keep_last_definitions();
-        Ok(child)
+        Ok(())
+    }
+
+    /// The variables of the file secrets left out, in order.
+    pub fn omitted(&self) -> &[String] {
+        &self.omitted
     }
 
     /// Sets `name`, replacing an earlier definition.
@@ -99,15 +117,15 @@ impl ChildEnv {
 
     /// Removes every definition that a later one of the same name replaces
     /// (dropping wipes its value); the others keep their order.
-    fn keep_last_definitions(&mut self) {
-        let mut order: Vec<usize> = (0..self.vars.len()).collect();
-        order.sort_unstable_by(|&a, &b| self.vars[a].0.cmp(&self.vars[b].0).then(a.cmp(&b)));
+    pub fn keep_last_definitions(&mut self) {
+        let mut seen: HashSet<&str, FnvBuild> =
+            HashSet::with_capacity_and_hasher(self.vars.len(), FnvBuild::default());
         let mut replaced = vec![false; self.vars.len()];
-        for pair in order.windows(2) {
-            if self.vars[pair[0]].0 == self.vars[pair[1]].0 {
-                replaced[pair[0]] = true;
-            }
+        // From the last definition back: a name already seen is replaced.
+        for (index, (name, _)) in self.vars.iter().enumerate().rev() {
+            replaced[index] = !seen.insert(name);
         }
+        drop(seen);
         let mut index = 0;
         self.vars.retain(|_| {
             index += 1;
@@ -177,7 +195,7 @@ mod tests {
 
     #[test]
     fn a_later_definition_replaces_an_earlier_one_in_its_own_place() {
-        let mut env = ChildEnv::default();
+        let mut env = ChildEnv::new(&[], &[], FileSecrets::Omit, 0).unwrap();
         for (name, value) in [("B", "1"), ("A", "2"), ("B", "3"), ("C", "4"), ("A", "5")] {
             env.set(name.into(), SecretValue::from(value));
         }
@@ -193,7 +211,7 @@ mod tests {
 
     #[test]
     fn the_exec_block_holds_each_entry_once_in_order() {
-        let mut env = ChildEnv::default();
+        let mut env = ChildEnv::new(&[], &[], FileSecrets::Omit, 0).unwrap();
         for (name, value) in [("A", "1"), ("EMPTY", ""), ("C", "x=y z")] {
             env.set(name.into(), SecretValue::from(value));
         }

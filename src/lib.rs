@@ -34,14 +34,13 @@ pub mod sops;
 pub mod startup;
 mod text;
 
-use child::{ChildEnv, FileSecrets};
+use child::FileSecrets;
 use cli::{Cli, Command, GlobalArgs, RunArgs};
 use error::Error;
 use lifecycle::{Lifecycle, Mode};
 use manifest::{Manifest, ManifestError};
 use plan::{Plan, PlanOptions};
 use report::Reporter;
-use secrets::SecretResolver;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
@@ -88,31 +87,17 @@ fn run_program(global: GlobalArgs, args: RunArgs, report: &Reporter) -> Result<i
     };
     // Hardened and interruptible from before the manifest is read until the child starts.
     let lifecycle = Lifecycle::begin(mode, report)?;
-    let plan = load_plan(global)?;
+    let mut plan = load_plan(global)?;
     let command: Vec<OsString> = if !args.command.is_empty() {
         args.command
-    } else if let Some(command) = plan.command {
+    } else if let Some(command) = plan.command.take() {
         command.into_iter().map(OsString::from).collect()
     } else {
         return Err(Error::Usage(
             "no command: give one after `--` or set `command` in the manifest".to_string(),
         ));
     };
-    let mut resolver = SecretResolver::from_settings(plan.settings);
-    let outcomes = resolution::resolve_entries(&mut resolver, plan.entries);
-    for warning in resolver.warnings() {
-        report.warning(&warning);
-    }
-    if report.verbose() {
-        for (tier, reason) in resolver.skipped_tiers() {
-            report.info(&format!("{tier} tier skipped: {reason}"));
-        }
-    }
-    // All resolver state (caches, decrypted documents, keys, connections) goes now.
-    drop(resolver);
-    let records = resolution::require_all(outcomes, report)?;
-    let env = ChildEnv::build(&plan.pass, &plan.env, records, FileSecrets::Memfd)
-        .map_err(Error::Child)?;
+    let env = resolution::resolve_into_env(plan, FileSecrets::Memfd, report)?;
     let program = exec::Program::prepare(&command, env)?;
     lifecycle.start(program)
 }

@@ -1,10 +1,12 @@
 //! Resolving a plan's entries: every entry is tried, every failure kept.
 //!
 //! `run` and `export` need all-or-nothing (one error listing every missing or
-//! failing secret); `check` needs the outcome of each entry. Both start here.
+//! failing secret) and resolve straight into the child's environment;
+//! `check` needs the outcome of each entry. Both start here.
 
+use crate::child::{ChildEnv, FileSecrets};
 use crate::error::{EntryFailure, Error};
-use crate::plan::Entry;
+use crate::plan::{Entry, Plan};
 use crate::report::Reporter;
 use crate::secrets::{SecretError, SecretRecord, SecretResolver};
 
@@ -32,47 +34,72 @@ pub fn resolve_entries(resolver: &mut SecretResolver, entries: Vec<Entry>) -> Ve
     })
 }
 
-/// The resolved records, or one error listing every failure. Unset optional entries are dropped.
-pub fn require_all(
-    outcomes: Vec<Outcome>,
+/// The child's environment: the plan's `pass` and `[env]` variables, then
+/// every secret, resolved in order and as one batch. All or nothing: one
+/// error lists every secret that failed. The resolver's warnings and skipped
+/// tiers are reported, then the resolver (caches, decrypted documents, keys,
+/// connections) is dropped before this returns.
+///
+/// Each record goes into the environment as soon as it is resolved: no list
+/// of outcomes is built. With a thousand secrets that list (an entry and a
+/// record each) and its copies were a third of a run's memory and time.
+pub fn resolve_into_env(
+    plan: Plan,
+    files: FileSecrets,
     report: &Reporter,
-) -> Result<Vec<(Entry, SecretRecord)>, Error> {
+) -> Result<ChildEnv, Error> {
+    let mut child =
+        ChildEnv::new(&plan.pass, &plan.env, files, plan.entries.len()).map_err(Error::Child)?;
+    let mut resolver = SecretResolver::from_settings(plan.settings);
     let mut failures = Vec::new();
-    // Collected from the outcomes' own iterator, so the standard library
-    // reuses their allocation: a thousand entries are not copied to fresh pages.
-    let records = outcomes
-        .into_iter()
-        .filter_map(|Outcome { entry, result }| match result {
-            Ok(Some(record)) => {
-                if report.verbose() {
-                    report.info(
-                        format!("{} ← {} {}", entry.var, record.source, record.location())
-                            .trim_end(),
-                    );
+    // The first value the environment cannot take; reported only if every
+    // secret resolved, as a failure to resolve is reported first.
+    let mut unusable = None;
+    resolver.in_batch(|resolver| {
+        for entry in plan.entries {
+            match resolver.resolve(&entry.request) {
+                Ok(Some(record)) => {
+                    if report.verbose() {
+                        report.info(
+                            format!("{} ← {} {}", entry.var, record.source, record.location())
+                                .trim_end(),
+                        );
+                    }
+                    // Once anything failed nothing will run: no more is added.
+                    if failures.is_empty() && unusable.is_none() {
+                        unusable = child.add_secret(entry, record).err();
+                    }
                 }
-                Some((entry, record))
-            }
-            Ok(None) => {
-                if report.verbose() {
-                    report.info(&format!(
-                        "{} unset (optional; no provider has {})",
-                        entry.var, entry.request.name
-                    ));
+                Ok(None) => {
+                    if report.verbose() {
+                        report.info(&format!(
+                            "{} unset (optional; no provider has {})",
+                            entry.var, entry.request.name
+                        ));
+                    }
                 }
-                None
-            }
-            Err(error) => {
-                failures.push(EntryFailure {
+                Err(error) => failures.push(EntryFailure {
                     var: entry.var,
                     error,
-                });
-                None
+                }),
             }
-        })
-        .collect();
-    if failures.is_empty() {
-        Ok(records)
-    } else {
-        Err(Error::Secrets(failures))
+        }
+    });
+    for warning in resolver.warnings() {
+        report.warning(&warning);
     }
+    if report.verbose() {
+        for (tier, reason) in resolver.skipped_tiers() {
+            report.info(&format!("{tier} tier skipped: {reason}"));
+        }
+    }
+    drop(resolver);
+    if !failures.is_empty() {
+        return Err(Error::Secrets(failures));
+    }
+    if let Some(message) = unusable {
+        return Err(Error::Child(message));
+    }
+    child.keep_last_definitions();
+    Ok(child)
 }

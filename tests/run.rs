@@ -347,6 +347,30 @@ fn optional_secrets_are_left_unset_and_all_missing_are_listed() {
 }
 
 #[test]
+fn every_missing_secret_is_listed_even_after_a_value_the_environment_cannot_take() {
+    let sandbox = Sandbox::new();
+    // A NUL in a value fails the environment, not the cascade: the secrets
+    // that failed to resolve, before and after it, are what is reported.
+    sandbox.manifest(
+        "[secrets]\nONE = \"m.one\"\nNUL = { path = \"n.v\", default = \"a\\u0000planted-secret-4711\" }\nTWO = \"m.two\"\n",
+    );
+    let output = sandbox
+        .kstrun()
+        .arg("--")
+        .args(sandbox.marker_child())
+        .output()
+        .unwrap();
+    assert_failed_125(
+        &output,
+        &["2 secrets could not be resolved", "m.one", "m.two"],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("NUL byte"), "{stderr}");
+    assert_no_leak(&output, &["planted-secret-4711"]);
+    sandbox.assert_child_not_started();
+}
+
+#[test]
 fn verbose_names_providers_but_never_values() {
     let sandbox = Sandbox::new();
     sandbox.manifest(

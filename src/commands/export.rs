@@ -20,30 +20,20 @@
 use crate::child::{ChildEnv, FileSecrets};
 use crate::cli::ExportFormat;
 use crate::error::Error;
-use crate::manifest::Delivery;
 use crate::plan::Plan;
 use crate::report::Reporter;
-use crate::resolution::{require_all, resolve_entries};
-use crate::secrets::{SecretResolver, SecretValue};
+use crate::resolution::resolve_into_env;
+use crate::secrets::SecretValue;
 use std::io::{IsTerminal, Write};
 
 /// Runs `export`.
 pub fn run(plan: Plan, format: ExportFormat, report: &Reporter) -> Result<i32, Error> {
-    let mut resolver = SecretResolver::from_settings(plan.settings);
-    let outcomes = resolve_entries(&mut resolver, plan.entries);
-    for warning in resolver.warnings() {
-        report.warning(&warning);
-    }
-    drop(resolver);
-    let records = require_all(outcomes, report)?;
-    for (entry, _) in records.iter().filter(|(e, _)| e.delivery == Delivery::File) {
+    let env = resolve_into_env(plan, FileSecrets::Omit, report)?;
+    for var in env.omitted() {
         report.warning(&format!(
-            "{} is delivered as a file (as = \"file\") and is not exported",
-            entry.var
+            "{var} is delivered as a file (as = \"file\") and is not exported"
         ));
     }
-    let env =
-        ChildEnv::build(&plan.pass, &plan.env, records, FileSecrets::Omit).map_err(Error::Child)?;
     if format == ExportFormat::Dotenv {
         // Readers differ on escapes: say which variables depend on them.
         for (name, value) in env.vars() {
