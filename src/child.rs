@@ -116,8 +116,9 @@ impl ChildEnv {
     }
 
     /// Removes every definition that a later one of the same name replaces
-    /// (dropping wipes its value); the others keep their order.
-    pub fn keep_last_definitions(&mut self) {
+    /// (dropping wipes its value); the others keep their order. Called once,
+    /// when every secret is in.
+    pub(crate) fn keep_last_definitions(&mut self) {
         let mut seen: HashSet<&str, FnvBuild> =
             HashSet::with_capacity_and_hasher(self.vars.len(), FnvBuild::default());
         let mut replaced = vec![false; self.vars.len()];
