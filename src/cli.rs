@@ -149,7 +149,7 @@ pub struct ShredArgs {
     #[arg(long, value_enum, value_name = "METHOD")]
     pub method: Option<ShredMethodArg>,
     /// Passes of random data [default: the manifest's, else 3]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::manifest::MAX_SHRED_PASSES)))]
     pub passes: Option<u32>,
     /// Add a final pass of zeros [default: the manifest's, else yes]
     #[arg(long, overrides_with = "no_zero_last_pass")]

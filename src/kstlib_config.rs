@@ -5,7 +5,7 @@
 //! kstrun reuse them. The rest of a kstlib config belongs to kstlib, so keys
 //! this module does not read are ignored rather than refused.
 
-use crate::manifest::{redact_quoted, ManifestError, ShredMethod};
+use crate::manifest::{redact_quoted, ManifestError, ShredMethod, MAX_SHRED_PASSES};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -85,10 +85,10 @@ pub fn load(path: &Path) -> Result<KstlibSettings, ManifestError> {
     let invalid =
         |what: String| ManifestError::in_file(path, format!("invalid kstlib config: {what}"));
     if let Some(passes) = secure_delete.passes {
-        if !(1..=100).contains(&passes) {
-            return Err(invalid(
-                "secrets.secure_delete.passes must be between 1 and 100".to_string(),
-            ));
+        if !(1..=MAX_SHRED_PASSES).contains(&passes) {
+            return Err(invalid(format!(
+                "secrets.secure_delete.passes must be between 1 and {MAX_SHRED_PASSES}"
+            )));
         }
     }
     let method = secure_delete

@@ -61,6 +61,10 @@ pub struct SecretEntry {
     pub providers: Option<Vec<SecretSource>>,
 }
 
+/// The most overwrite passes `kstrun shred` takes, wherever they are set
+/// (`[secure_delete]`, a kstlib config, `--passes`); the least is 1.
+pub const MAX_SHRED_PASSES: u32 = 100;
+
 /// `[secure_delete]` settings for `kstrun shred`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecureDelete {
@@ -446,9 +450,9 @@ impl Checker<'_> {
             settings.method = method;
         }
         if let Some(passes) = raw.passes {
-            settings.passes = self.positive(&passes, "passes", 100)? as u32;
+            settings.passes = self.positive(&passes, "passes", MAX_SHRED_PASSES.into())? as u32;
         } else if let Some(passes) = kstlib_passes {
-            // Checked (1 to 100) when the kstlib config was read.
+            // Checked against the same bounds when the kstlib config was read.
             settings.passes = passes;
         }
         if let Some(zero) = raw.zero_last_pass.or(kstlib_zero) {
