@@ -24,7 +24,7 @@ fn json_of(node: &kstrun::sops::Node) -> serde_json::Value {
     serde_json::from_slice(&node.to_json()).expect("our JSON parses")
 }
 
-const STRUCTURED: [&str; 14] = [
+const STRUCTURED: [&str; 20] = [
     "basic.sops.yaml",
     "basic.sops.json",
     "basic.sops.env",
@@ -39,6 +39,12 @@ const STRUCTURED: [&str; 14] = [
     "fifty.sops.yaml",
     "multi.sops.yaml",
     "ssh.sops.yaml",
+    "duplicates.sops.env",
+    "duplicates.sops.json",
+    "quoted_keys.sops.ini",
+    "reopened.sops.ini",
+    "ascii_classes.sops.yaml",
+    "quoted_regex.sops.yaml",
 ];
 
 #[test]
@@ -270,4 +276,86 @@ fn ssh_ed25519_identity_from_home() {
         sandbox.bare_env(),
     );
     assert_eq!(text(&mut r, &["password"]), "rule-secret");
+}
+
+/// Files sops reads its own way: a repeated key means its last occurrence
+/// (as `sops exec-env` and sops's JSON output give it), gopkg.in/ini quotes
+/// some keys, the rules' regular expressions are Go's, and an extension in
+/// capitals makes a binary file. The native backend and the real sops (the
+/// binary backend) must give the same answers.
+#[test]
+fn both_backends_answer_alike_where_sops_has_its_own_rules() {
+    let Some(sops) = tool("sops") else { return };
+    let sandbox = Sandbox::new();
+    let env = sandbox.env();
+    let whole_file = std::fs::read_to_string(fixtures().join("plain/basic.yaml")).unwrap();
+    let cases: [(&str, &[&str], Option<&str>); 14] = [
+        ("duplicates.sops.env", &["API_KEY"], Some("new-current")),
+        ("duplicates.sops.env", &["OTHER"], Some("kept")),
+        ("duplicates.sops.json", &["token"], Some("second")),
+        ("reopened.sops.ini", &["db", "password"], Some("hunter2")),
+        // The section's first part is shadowed, with either backend.
+        ("reopened.sops.ini", &["db", "user"], None),
+        (
+            "quoted_keys.sops.ini",
+            &["db", "pass:word"],
+            Some("colon-secret"),
+        ),
+        (
+            "quoted_keys.sops.ini",
+            &["db", "x=y"],
+            Some("equals-secret"),
+        ),
+        (
+            "quoted_keys.sops.ini",
+            &["db", "say \"hi\""],
+            Some("quote-secret"),
+        ),
+        (
+            "quoted_keys.sops.ini",
+            &["db", "back`tick"],
+            Some("backtick-secret"),
+        ),
+        (
+            "ascii_classes.sops.yaml",
+            &["api_key"],
+            Some("ascii-secret"),
+        ),
+        (
+            "ascii_classes.sops.yaml",
+            &["clé_key"],
+            Some("left-in-clear"),
+        ),
+        (
+            "quoted_regex.sops.yaml",
+            &["pass.word"],
+            Some("dotted-secret"),
+        ),
+        ("quoted_regex.sops.yaml", &["other"], Some("public")),
+        (
+            "capitals.sops.YAML",
+            &["database", "password"],
+            Some(&whole_file),
+        ),
+    ];
+    for (file, segments, expected) in cases {
+        for backend in [SopsBackend::Native, SopsBackend::Binary] {
+            let mut s = settings(&fixture(file), backend);
+            s.binary = sops.display().to_string();
+            let mut r = resolver(s, env.clone());
+            let found = r
+                .resolve(&request(segments))
+                .map(|record| record.map(|r| r.value.as_str().unwrap().to_string()));
+            match (expected, found) {
+                (Some(want), Ok(Some(got))) => {
+                    assert_eq!(got, want, "{file} {segments:?} {backend:?}")
+                }
+                (None, Err(SecretError::NotFound { .. })) => {}
+                (_, other) => panic!(
+                    "{file} {segments:?} {backend:?}: {:?}",
+                    other.map(|o| o.is_some())
+                ),
+            }
+        }
+    }
 }

@@ -60,12 +60,8 @@ pub fn parse_ini(bytes: &[u8]) -> Result<Parsed<'static>> {
             sections.push((name.to_string(), Vec::new()));
             continue;
         }
-        let split = line
-            .find(['=', ':'])
-            .ok_or_else(|| bad("no '=' in a key line"))?;
-        let key = unquote(line[..split].trim()).to_string();
-        let value = read_ini_value(&line[split + 1..], &mut lines)
-            .ok_or_else(|| bad("unclosed quoted value"))?;
+        let (key, rest) = read_ini_key(line).map_err(bad)?;
+        let value = read_ini_value(rest, &mut lines).ok_or_else(|| bad("unclosed quoted value"))?;
         if let Some((_, keys)) = sections.last_mut() {
             keys.push((key, value));
         }
@@ -93,6 +89,28 @@ pub fn parse_ini(bytes: &[u8]) -> Result<Parsed<'static>> {
         }
     }
     Ok((vec![data], metadata))
+}
+
+/// Splits a key line into the key and what follows its `=` or `:`, as
+/// gopkg.in/ini reads it. A key holding `"`, `=` or `:` is written between
+/// backticks, and one holding a backtick between triple double quotes; a key
+/// starting with a double quote is read up to the next one.
+fn read_ini_key(line: &str) -> std::result::Result<(String, &str), &'static str> {
+    let quote = if line.len() > 6 && line.starts_with("\"\"\"") {
+        "\"\"\""
+    } else if line.starts_with('"') {
+        "\""
+    } else if line.starts_with('`') {
+        "`"
+    } else {
+        let split = line.find(['=', ':']).ok_or("no '=' in a key line")?;
+        return Ok((line[..split].trim().to_string(), &line[split + 1..]));
+    };
+    let inner = &line[quote.len()..];
+    let close = inner.find(quote).ok_or("unclosed quoted key")?;
+    let after = &inner[close + quote.len()..];
+    let split = after.find(['=', ':']).ok_or("no '=' in a key line")?;
+    Ok((inner[..close].trim().to_string(), &after[split + 1..]))
 }
 
 fn read_ini_value<'a>(
@@ -265,5 +283,19 @@ mod tests {
         assert_eq!(meta.unwrap().get_str("version"), Some("3"));
         assert!(parse_ini(b"[open\n").is_err());
         assert!(parse_ini(b"k = \"\"\"never closed\n").is_err());
+    }
+
+    #[test]
+    fn ini_keys_are_unquoted_as_gopkg_ini_writes_them() {
+        let text = "[s]\n`pass:word` = v1\n\"\"\"a`b\"\"\" = v2\n\"q\" = v3\n'k' = v4\n`x=y`: v5\n";
+        let (data, _) = parse_ini(text.as_bytes()).unwrap();
+        let Raw::Map(keys) = &data[0][1].1 else {
+            panic!("a section is a map")
+        };
+        let names: Vec<_> = keys.iter().map(|(k, _)| k.as_ref()).collect();
+        assert_eq!(names, ["pass:word", "a`b", "q", "'k'", "x=y"]);
+        assert_eq!(data[0][1].1.get_str("x=y"), Some("v5"));
+        assert!(parse_ini(b"`open = 1\n").is_err());
+        assert!(parse_ini(b"`closed` no delimiter\n").is_err());
     }
 }

@@ -6,9 +6,10 @@
 //! data and handed over separately, as a raw tree too, whatever the format
 //! (dotenv and INI flatten it; `flat.rs` puts it back together).
 //!
-//! YAML goes through serde_yaml, JSON and binary envelopes through
-//! serde_json with `preserve_order`, dotenv and INI through the small
-//! line readers in `flat.rs`. Text that the file holds as it is (the keys and
+//! YAML goes through the fast reader in `yaml_fast.rs` or serde_yaml, JSON
+//! and binary envelopes through serde_json (into the raw tree directly, so
+//! that an object repeating a member's name keeps both, as sops does), dotenv
+//! and INI through the small line readers in `flat.rs`. Text that the file holds as it is (the keys and
 //! `ENC[...]` values of the YAML sops writes) is borrowed from the file's
 //! bytes rather than copied: a thousand-secret file is not duplicated.
 
@@ -165,14 +166,14 @@ pub(super) fn from_yaml(value: serde_yaml::Value) -> Result<Raw<'static>> {
 }
 
 fn parse_json(bytes: &[u8]) -> Result<Parsed<'static>> {
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+    let JsonRaw(value) = serde_json::from_slice(bytes).map_err(|e| {
         SopsError::malformed(format!(
             "invalid JSON at line {}, column {}",
             e.line(),
             e.column()
         ))
     })?;
-    let mut root = match from_json(value) {
+    let mut root = match value {
         Raw::Map(items) => items,
         _ => return Err(SopsError::malformed("the JSON document is not an object")),
     };
@@ -180,20 +181,77 @@ fn parse_json(bytes: &[u8]) -> Result<Parsed<'static>> {
     Ok((vec![root], metadata))
 }
 
-fn from_json(value: serde_json::Value) -> Raw<'static> {
-    use serde_json::Value;
-    match value {
-        Value::Null => Raw::Null,
-        Value::Bool(b) => Raw::Bool(b),
-        // sops (Go's decoder) reads every JSON number as a float64.
-        Value::Number(n) => Raw::Float(n.as_f64().unwrap_or(f64::NAN)),
-        Value::String(s) => Raw::Str(s.into()),
-        Value::Array(items) => Raw::List(items.into_iter().map(from_json).collect()),
-        Value::Object(map) => Raw::Map(
-            map.into_iter()
-                .map(|(k, v)| (k.into(), from_json(v)))
-                .collect(),
-        ),
+/// A JSON value read straight into a raw tree. Not through
+/// `serde_json::Value`: its objects keep one member per name, while sops
+/// keeps (and hashes) every member of an object that repeats a name.
+struct JsonRaw(Raw<'static>);
+
+impl<'de> Deserialize<'de> for JsonRaw {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        deserializer.deserialize_any(JsonVisitor).map(JsonRaw)
+    }
+}
+
+struct JsonVisitor;
+
+impl<'de> serde::de::Visitor<'de> for JsonVisitor {
+    type Value = Raw<'static>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> std::result::Result<Raw<'static>, E> {
+        Ok(Raw::Null)
+    }
+
+    fn visit_bool<E>(self, b: bool) -> std::result::Result<Raw<'static>, E> {
+        Ok(Raw::Bool(b))
+    }
+
+    // sops (Go's decoder) reads every JSON number as a float64.
+    fn visit_i64<E>(self, n: i64) -> std::result::Result<Raw<'static>, E> {
+        Ok(Raw::Float(n as f64))
+    }
+
+    fn visit_u64<E>(self, n: u64) -> std::result::Result<Raw<'static>, E> {
+        Ok(Raw::Float(n as f64))
+    }
+
+    fn visit_f64<E>(self, n: f64) -> std::result::Result<Raw<'static>, E> {
+        Ok(Raw::Float(n))
+    }
+
+    fn visit_str<E>(self, text: &str) -> std::result::Result<Raw<'static>, E> {
+        Ok(Raw::Str(text.to_string().into()))
+    }
+
+    fn visit_string<E>(self, text: String) -> std::result::Result<Raw<'static>, E> {
+        Ok(Raw::Str(text.into()))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<Raw<'static>, A::Error> {
+        let mut items = Vec::new();
+        while let Some(JsonRaw(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Raw::List(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Raw<'static>, A::Error> {
+        let mut items = Vec::new();
+        while let Some((key, JsonRaw(value))) = map.next_entry::<String, JsonRaw>()? {
+            items.push((key.into(), value));
+        }
+        Ok(Raw::Map(items))
     }
 }
 
@@ -215,6 +273,19 @@ fn take_sops_key<'a>(root: &mut Branch<'a>) -> Option<Raw<'a>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_keeps_a_repeated_member_as_sops_does() {
+        let file = parse(br#"{"t": "a", "n": 5, "t": "b", "sops": {}}"#, Format::Json).unwrap();
+        assert_eq!(
+            file.branches[0],
+            vec![
+                ("t".into(), Raw::Str("a".into())),
+                ("n".into(), Raw::Float(5.0)),
+                ("t".into(), Raw::Str("b".into())),
+            ]
+        );
+    }
 
     #[test]
     fn yaml_keeps_order_and_every_document() {

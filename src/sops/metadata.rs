@@ -94,7 +94,7 @@ impl Metadata {
         for name in Rule::NAMES {
             let value = text(name)?;
             if !value.is_empty() {
-                rules.push(Rule::from_metadata(name, &value)?);
+                rules.push(Rule::from_metadata(name, &value));
             }
         }
         if rules.len() > 1 {

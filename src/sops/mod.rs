@@ -13,6 +13,7 @@ mod decryptor;
 mod error;
 mod flat;
 pub mod format;
+mod go_regex;
 pub mod identities;
 mod metadata;
 pub mod native;
@@ -59,12 +60,10 @@ impl Format {
             .file_name()
             .map(|n| n.to_string_lossy())
             .unwrap_or_default();
-        // sops uses Go's filepath.Ext, for which `.env` alone is an extension.
-        let ext = name
-            .rsplit_once('.')
-            .map(|(_, e)| e.to_ascii_lowercase())
-            .unwrap_or_default();
-        match ext.as_str() {
+        // sops uses Go's filepath.Ext, for which `.env` alone is an extension,
+        // and compares it case by case: `secrets.YAML` is a binary file to sops.
+        let ext = name.rsplit_once('.').map(|(_, e)| e).unwrap_or_default();
+        match ext {
             "yaml" | "yml" => Format::Yaml,
             "json" => Format::Json,
             "env" => Format::Dotenv,
@@ -101,7 +100,9 @@ mod tests {
     fn format_from_file_name() {
         for (name, format) in [
             ("secrets.sops.yml", Format::Yaml),
-            ("a.YAML", Format::Yaml),
+            // sops compares extensions case by case.
+            ("a.YAML", Format::Binary),
+            ("b.Json", Format::Binary),
             ("x.json", Format::Json),
             (".env", Format::Dotenv),
             ("prod.env", Format::Dotenv),

@@ -15,6 +15,7 @@
 use super::error::{ErrorKind, Result, SopsError};
 use super::format::{EncryptedFile, Raw};
 use super::metadata::Metadata;
+use super::rules::Rule;
 use super::timefmt::Timestamp;
 use super::tree::{go_json_float, go_plain_float, Document, Leaf, LeafKind, Node};
 use super::value::{Plain, ValueCipher};
@@ -51,8 +52,16 @@ pub fn unsupported_reason(meta: &Metadata) -> Option<String> {
             meta.key_groups
         ));
     }
-    if let super::rules::Rule::CommentRegex(name) = meta.rule {
-        return Some(format!("the file uses '{name}', which needs YAML comments"));
+    match meta.rule {
+        Rule::CommentRegex(name) => {
+            return Some(format!("the file uses '{name}', which needs YAML comments"))
+        }
+        Rule::ForeignRegex(name) => {
+            return Some(format!(
+            "the file's '{name}' is a regular expression the native reader cannot read as Go does"
+        ))
+        }
+        _ => {}
     }
     None
 }

@@ -5,9 +5,10 @@
 //! the path matches. The decision must be recomputed, not guessed from whether
 //! a value looks like `ENC[...]`: otherwise a clear-text value put in place of
 //! an encrypted one would be accepted. Regular expressions are searched, not
-//! anchored, as Go's `regexp.Match` does.
+//! anchored, as Go's `regexp.Match` does, and read in Go's dialect (see
+//! `go_regex`).
 
-use super::error::{Result, SopsError};
+use super::go_regex;
 use regex::Regex;
 
 /// The encryption rule of a file.
@@ -24,6 +25,9 @@ pub enum Rule {
     /// Comment-driven rules: the native reader does not see YAML comments,
     /// so files using them go to the `sops` executable.
     CommentRegex(&'static str),
+    /// A regular expression the `regex` crate cannot read as Go does: such
+    /// files go to the `sops` executable too.
+    ForeignRegex(&'static str),
 }
 
 impl Rule {
@@ -43,21 +47,17 @@ impl Rule {
     }
 
     /// The rule stored under metadata field `name`.
-    pub fn from_metadata(name: &'static str, value: &str) -> Result<Rule> {
-        let regex = || {
-            Regex::new(value).map_err(|_| {
-                SopsError::malformed(format!(
-                    "sops metadata '{name}' is not a valid regular expression"
-                ))
-            })
-        };
-        Ok(match name {
+    pub fn from_metadata(name: &'static str, value: &str) -> Rule {
+        match name {
             "unencrypted_suffix" => Rule::UnencryptedSuffix(value.to_string()),
             "encrypted_suffix" => Rule::EncryptedSuffix(value.to_string()),
-            "unencrypted_regex" => Rule::UnencryptedRegex(regex()?),
-            "encrypted_regex" => Rule::EncryptedRegex(regex()?),
+            "unencrypted_regex" | "encrypted_regex" => match go_regex::compile(value) {
+                Some(regex) if name == "encrypted_regex" => Rule::EncryptedRegex(regex),
+                Some(regex) => Rule::UnencryptedRegex(regex),
+                None => Rule::ForeignRegex(name),
+            },
             _ => Rule::CommentRegex(name),
-        })
+        }
     }
 
     /// Whether a leaf under the map keys `path` is encrypted.
@@ -67,7 +67,7 @@ impl Rule {
             Rule::EncryptedSuffix(s) => path.iter().any(|k| k.ends_with(s.as_str())),
             Rule::UnencryptedRegex(r) => !path.iter().any(|k| r.is_match(k)),
             Rule::EncryptedRegex(r) => path.iter().any(|k| r.is_match(k)),
-            Rule::CommentRegex(_) => true,
+            Rule::CommentRegex(_) | Rule::ForeignRegex(_) => true,
         }
     }
 }
@@ -81,13 +81,16 @@ mod tests {
         let rule = Rule::default_rule();
         assert!(rule.encrypts(&["a", "b"]));
         assert!(!rule.encrypts(&["a_unencrypted", "b"]));
-        let rule = Rule::from_metadata("encrypted_regex", "^(password|token)$").unwrap();
+        let rule = Rule::from_metadata("encrypted_regex", "^(password|token)$");
         assert!(rule.encrypts(&["db", "token"]));
         assert!(rule.encrypts(&["password", "x"]));
         assert!(!rule.encrypts(&["db", "host"]));
-        let rule = Rule::from_metadata("encrypted_suffix", "word").unwrap();
+        let rule = Rule::from_metadata("encrypted_suffix", "word");
         assert!(rule.encrypts(&["password"]));
         assert!(!rule.encrypts(&["user"]));
-        assert!(Rule::from_metadata("encrypted_regex", "(").is_err());
+        assert!(matches!(
+            Rule::from_metadata("encrypted_regex", "("),
+            Rule::ForeignRegex("encrypted_regex")
+        ));
     }
 }

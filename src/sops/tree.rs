@@ -117,6 +117,12 @@ impl Document {
     /// The node at `segments` in the first document that has it. A segment
     /// that is a whole number indexes a list. Any iterator of segments will
     /// do (`name.split('.')`, an array), so a lookup need not collect them.
+    ///
+    /// A key written twice in one mapping (sops keeps both: a dotenv file's
+    /// repeated line, a JSON object's repeated member, an INI section opened
+    /// again) means its last occurrence, as the shell, `sops exec-env` and
+    /// every JSON reader take it, and as the `sops` executable's output
+    /// reads: both backends answer alike.
     pub fn get<'s>(
         &self,
         segments: impl IntoIterator<Item = &'s str, IntoIter: Clone>,
@@ -131,30 +137,32 @@ impl Document {
         };
         let hash = key_hash(first);
         let start = index.partition_point(|&(h, _, _)| h < hash);
-        // Sorted by root then item: the first equal key met in a root is
-        // that root's first occurrence, as a linear walk would find it.
-        let mut tried_root = None;
+        // Sorted by root then item: the last equal key met before the root
+        // changes is that root's last occurrence, as a linear walk finds it.
+        let mut candidate: Option<(u32, &Node)> = None;
         for &(h, r, i) in &index[start..] {
             if h != hash {
                 break;
             }
-            if tried_root == Some(r) {
-                continue;
-            }
             let Some(Node::Map(items)) = self.roots.get(r as usize) else {
                 continue;
             };
-            match items.get(i as usize) {
-                Some((key, node)) if key == first => {
-                    tried_root = Some(r);
-                    if let Some(found) = walk(node, rest.clone()) {
+            let Some((key, node)) = items.get(i as usize) else {
+                continue;
+            };
+            if key != first {
+                continue;
+            }
+            if let Some((earlier_root, earlier)) = candidate {
+                if earlier_root != r {
+                    if let Some(found) = walk(earlier, rest.clone()) {
                         return Some(found);
                     }
                 }
-                _ => {}
             }
+            candidate = Some((r, node));
         }
-        None
+        candidate.and_then(|(_, node)| walk(node, rest))
     }
 
     /// Number of leaves in all documents (for tests and reports).
@@ -174,7 +182,7 @@ impl Document {
 fn walk<'a, 's>(mut node: &'a Node, segments: impl Iterator<Item = &'s str>) -> Option<&'a Node> {
     for segment in segments {
         node = match node {
-            Node::Map(items) => items.iter().find(|(k, _)| k == segment).map(|(_, n)| n)?,
+            Node::Map(items) => items.iter().rfind(|(k, _)| k == segment).map(|(_, n)| n)?,
             Node::List(items) => items.get(segment.parse::<usize>().ok()?)?,
             Node::Leaf(_) | Node::Null => return None,
         };
@@ -341,12 +349,19 @@ mod tests {
                     .collect(),
             )
         };
-        let nested = Node::Map(vec![("n".into(), map(&[("x", "deep")]))]);
+        let nested = Node::Map(vec![
+            ("n".into(), map(&[("x", "deep")])),
+            ("m".into(), map(&[("x", "replaced")])),
+            ("m".into(), map(&[("y", "last")])),
+        ]);
         let roots = vec![
             map(&[("a", "1"), ("b", "2"), ("a", "dup")]),
             nested,
             map(&[("b", "3"), ("c", "4"), ("n", "5")]),
-            Node::Map(vec![("n".into(), map(&[("y", "other")]))]),
+            Node::Map(vec![
+                ("n".into(), map(&[("y", "other")])),
+                ("m".into(), map(&[("x", "later document")])),
+            ]),
         ];
         let doc = Document::new(roots, false);
         let text = |segments: &[&str]| {
@@ -363,7 +378,10 @@ mod tests {
             assert_eq!(show(found), show(indexed), "{segments:?}");
             show(indexed)
         };
-        assert_eq!(text(&["a"]).as_deref(), Some("1"));
+        // A repeated key means its last occurrence in that mapping.
+        assert_eq!(text(&["a"]).as_deref(), Some("dup"));
+        assert_eq!(text(&["m", "y"]).as_deref(), Some("last"));
+        assert_eq!(text(&["m", "x"]).as_deref(), Some("later document"));
         assert_eq!(text(&["b"]).as_deref(), Some("2"));
         assert_eq!(text(&["c"]).as_deref(), Some("4"));
         assert_eq!(text(&["n", "x"]).as_deref(), Some("deep"));
