@@ -52,9 +52,25 @@ pub fn run(cli: Cli, report: &Reporter) -> Result<i32, Error> {
         run,
         command,
     } = cli;
+    // `--init`/`--init-group` before a subcommand: `run` takes them as its
+    // own; any other subcommand refuses them rather than drop them unseen.
+    let top_level_init = run.init || run.init_group;
+    if top_level_init && !matches!(command, None | Some(Command::Run(_))) {
+        return Err(Error::Usage(
+            "--init and --init-group start a program: they do not go with this subcommand"
+                .to_string(),
+        ));
+    }
     match command {
         None => run_program(global, run, report),
-        Some(Command::Run(args)) => run_program(global, args, report),
+        Some(Command::Run(args)) => {
+            let args = RunArgs {
+                init: args.init || run.init,
+                init_group: args.init_group || run.init_group,
+                command: args.command,
+            };
+            run_program(global, args, report)
+        }
         Some(Command::Check(args)) => {
             let _lifecycle = Lifecycle::begin(Mode::Exec, report)?;
             // Output to a pipe may block: interrupts are watched throughout.

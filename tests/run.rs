@@ -45,6 +45,37 @@ mod libc_signal {
     pub const SIGTERM: i32 = 15;
 }
 
+/// `--init` given before the `run` subcommand is run's own (kstrun stays as
+/// the child's parent); before any other subcommand it is a usage error,
+/// never dropped unseen.
+#[test]
+fn init_before_a_subcommand_is_kept_by_run_and_refused_by_the_others() {
+    let sandbox = Sandbox::new();
+    sandbox.manifest("");
+    for option in ["--init", "--init-group"] {
+        let output = sandbox
+            .kstrun()
+            .args([option, "run", "--", "sh", "-c", "cat /proc/$PPID/comm"])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{output:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout),
+            "kstrun\n",
+            "{option}"
+        );
+        for subcommand in ["check", "export"] {
+            let output = sandbox
+                .kstrun()
+                .args([option, subcommand])
+                .output()
+                .unwrap();
+            assert_failed_125(&output, &["--init and --init-group start a program"]);
+            assert!(output.stdout.is_empty(), "{option} {subcommand}");
+        }
+    }
+}
+
 #[test]
 fn not_executable_is_126_and_missing_is_127() {
     let sandbox = Sandbox::new();
