@@ -75,7 +75,7 @@ pub fn run(cli: Cli, report: &Reporter) -> Result<i32, Error> {
             let _lifecycle = Lifecycle::begin(Mode::Exec, report)?;
             // Output to a pipe may block: interrupts are watched throughout.
             interrupt::watch();
-            Ok(commands::check::run(load_plan(global)?, args.json))
+            commands::check::run(load_plan(global)?, args.json)
         }
         Some(Command::Export(args)) => {
             let _lifecycle = Lifecycle::begin(Mode::Exec, report)?;

@@ -39,7 +39,8 @@ extern "C" fn main(
                 let _ = error.print();
                 std::process::exit(0);
             }
-            eprint!("kstrun: {}", kstrun::cli::usage_error_text(&error));
+            let text = kstrun::cli::usage_error_text(&error);
+            kstrun::report::stderr_line(format_args!("kstrun: {}", text.trim_end_matches('\n')));
             std::process::exit(125);
         }
     };

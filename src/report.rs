@@ -2,8 +2,19 @@
 //!
 //! Coloured only when stderr is a terminal and `NO_COLOR` is unset. Nothing
 //! here ever receives a value: callers pass names, paths and reasons.
+//!
+//! A stderr nobody can write to (a closed pipe, `2>/dev/full`) must not stop
+//! kstrun: `eprintln!` panics on a failed write, and a panic there aborts the
+//! process, so the program would never start. Every message goes through
+//! [`stderr_line`], which drops a line it cannot write; the exit status
+//! still tells what happened.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
+
+/// Writes one line to stderr, dropping it if stderr cannot take it.
+pub fn stderr_line(line: std::fmt::Arguments) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
 
 /// Where and how messages are printed.
 #[derive(Debug, Clone, Copy)]
@@ -39,7 +50,7 @@ impl Reporter {
     /// `kstrun: ...`, only with `-v`.
     pub fn info(&self, message: &str) {
         if self.verbose {
-            eprintln!("kstrun: {message}");
+            stderr_line(format_args!("kstrun: {message}"));
         }
     }
 
@@ -47,9 +58,11 @@ impl Reporter {
         let coloured = std::io::stderr().is_terminal()
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         if coloured {
-            eprintln!("kstrun: \x1b[1;{colour}m{label}\x1b[0m: {message}");
+            stderr_line(format_args!(
+                "kstrun: \x1b[1;{colour}m{label}\x1b[0m: {message}"
+            ));
         } else {
-            eprintln!("kstrun: {label}: {message}");
+            stderr_line(format_args!("kstrun: {label}: {message}"));
         }
     }
 }

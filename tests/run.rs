@@ -45,6 +45,50 @@ mod libc_signal {
     pub const SIGTERM: i32 = 15;
 }
 
+/// A stderr that cannot be written (a closed pipe) loses kstrun's messages,
+/// not the program; stdout that cannot be written fails `check` and
+/// `export` with 125 and a message, never an abort.
+#[test]
+fn unwritable_output_never_aborts_kstrun() {
+    let sandbox = Sandbox::new();
+    sandbox.manifest("[secrets]\nX = \"x.y\"\n");
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = sandbox
+        .spawn_command()
+        .env("X_Y", "v")
+        .args(["-v", "--", "sh", "-c", "touch started"])
+        .stderr(writer)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(sandbox.path().join("started").exists());
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = sandbox
+        .spawn_command()
+        .args(["--bogus"])
+        .stderr(writer)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(125), "{output:?}");
+    for subcommand in ["check", "export"] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let output = sandbox
+            .spawn_command()
+            .env("X_Y", "s3cr3t-value-q9")
+            .arg(subcommand)
+            .stdout(full)
+            .output()
+            .unwrap();
+        assert_failed_125(&output, &["writing to stdout"]);
+        assert_no_leak(&output, &["s3cr3t-value-q9"]);
+    }
+}
+
 /// `--init` given before the `run` subcommand is run's own (kstrun stays as
 /// the child's parent); before any other subcommand it is a usage error,
 /// never dropped unseen.

@@ -5,10 +5,13 @@
 //! state. Exit 0 when every required secret resolves, 1 otherwise; an invalid
 //! manifest never gets this far (125).
 
+use crate::error::Error;
 use crate::plan::Plan;
 use crate::resolution::{resolve_entries, Outcome};
 use crate::secrets::{ProviderStatus, SecretResolver};
 use serde_json::{json, Value};
+use std::fmt::Write as _;
+use std::io::Write as _;
 
 /// One row of the report.
 struct Row {
@@ -21,8 +24,9 @@ struct Row {
     error: Option<String>,
 }
 
-/// Runs `check` and returns its exit status.
-pub fn run(plan: Plan, as_json: bool) -> i32 {
+/// Runs `check` and returns its exit status (0 or 1); an error only when
+/// the report cannot be written (a closed pipe, a full disk).
+pub fn run(plan: Plan, as_json: bool) -> Result<i32, Error> {
     let mut resolver = SecretResolver::from_settings(plan.settings);
     let outcomes = resolve_entries(&mut resolver, plan.entries);
     let statuses = resolver.statuses();
@@ -30,16 +34,17 @@ pub fn run(plan: Plan, as_json: bool) -> i32 {
     let rows: Vec<Row> = outcomes.into_iter().map(row).collect();
     let ok = rows.iter().all(|r| r.error.is_none());
     let manifest = plan.manifest_file.map(|f| f.display().to_string());
-    if as_json {
-        println!("{}", to_json(manifest, &rows, &statuses, ok));
+    let text = if as_json {
+        format!("{}\n", to_json(manifest, &rows, &statuses, ok))
     } else {
-        print_table(manifest, &rows, &statuses);
-    }
-    if ok {
-        0
-    } else {
-        1
-    }
+        table(manifest, &rows, &statuses)
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| Error::Child(format!("writing to stdout: {e}")))?;
+    Ok(if ok { 0 } else { 1 })
 }
 
 fn row(outcome: Outcome) -> Row {
@@ -73,13 +78,16 @@ fn row(outcome: Outcome) -> Row {
     }
 }
 
-fn print_table(manifest: Option<String>, rows: &[Row], statuses: &[ProviderStatus]) {
-    println!("manifest: {}", manifest.as_deref().unwrap_or("(none)"));
+/// The report as a table. (`writeln!` into a `String` cannot fail.)
+fn table(manifest: Option<String>, rows: &[Row], statuses: &[ProviderStatus]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "manifest: {}", manifest.as_deref().unwrap_or("(none)"));
     let width =
         |f: &dyn Fn(&Row) -> usize, title: usize| rows.iter().map(f).max().unwrap_or(0).max(title);
     let var_w = width(&|r| r.var.len(), 8);
     let path_w = width(&|r| r.path.len(), 4);
-    println!(
+    let _ = writeln!(
+        out,
         "{:var_w$}  {:path_w$}  {:7}  {:8}  WHERE",
         "VARIABLE", "PATH", "STATUS", "PROVIDER"
     );
@@ -95,34 +103,37 @@ fn print_table(manifest: Option<String>, rows: &[Row], statuses: &[ProviderStatu
         } else {
             "(optional)".to_string()
         };
-        println!(
+        let _ = writeln!(
+            out,
             "{:var_w$}  {:path_w$}  {:7}  {:8}  {place}",
             r.var, r.path, r.status, r.provider
         );
         if let Some(error) = &r.error {
-            println!("{:var_w$}  {error}", "");
+            let _ = writeln!(out, "{:var_w$}  {error}", "");
         }
     }
-    println!();
-    println!("providers:");
+    let _ = writeln!(out);
+    let _ = writeln!(out, "providers:");
     for status in statuses {
         let reason = status
             .state
             .reason()
             .map(|r| format!(" ({r})"))
             .unwrap_or_default();
-        println!(
+        let _ = writeln!(
+            out,
             "  {:8}  {}{reason}",
             status.source.name(),
             status.state.label()
         );
         for detail in &status.details {
-            println!("            {detail}");
+            let _ = writeln!(out, "            {detail}");
         }
         for warning in &status.warnings {
-            println!("            warning: {warning}");
+            let _ = writeln!(out, "            warning: {warning}");
         }
     }
+    out
 }
 
 fn to_json(manifest: Option<String>, rows: &[Row], statuses: &[ProviderStatus], ok: bool) -> Value {

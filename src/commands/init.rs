@@ -35,7 +35,9 @@ pub fn run(manifest: Option<&Path>, force: bool, quiet: bool) -> Result<i32, Err
     };
     written.map_err(|e| Error::Toolbox(format!("cannot write '{name}': {e}")))?;
     if !quiet {
-        eprintln!("kstrun: wrote {name}; edit it, then run `kstrun check`");
+        crate::report::stderr_line(format_args!(
+            "kstrun: wrote {name}; edit it, then run `kstrun check`"
+        ));
     }
     Ok(0)
 }

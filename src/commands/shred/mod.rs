@@ -73,7 +73,7 @@ pub fn run(args: ShredArgs, manifest: SecureDelete, report: &Reporter) -> Result
     let settings = Settings::new(&args, manifest);
     let targets = check_all(&args.files, args.force, report)?;
     if !args.force && std::io::stdin().is_terminal() && !confirm(&targets) {
-        eprintln!("kstrun: nothing shredded");
+        crate::report::stderr_line(format_args!("kstrun: nothing shredded"));
         return Ok(1);
     }
     let shred_program = match settings.method {
