@@ -44,9 +44,11 @@ fn export(sandbox: &Sandbox, format: &str) -> Vec<u8> {
     // No terminal, so no warning about values on screen; dotenv names the
     // variables whose values depend on its escapes, and shows no value.
     let expected = if format == "dotenv" {
-        ["SINGLE", "BACKSLASH"]
+        let mut warnings = ["SINGLE", "BACKSLASH"]
             .map(|name| format!("kstrun: warning: {name}: the value holds a quote or backslash, written escaped; python-dotenv reads it back, docker compose and systemd's EnvironmentFile keep the escapes\n"))
-            .concat()
+            .concat();
+        warnings.push_str("kstrun: warning: CONTROL: the value holds a carriage return, which a dotenv file read as text turns into a newline (python-dotenv does)\n");
+        warnings
     } else {
         String::new()
     };

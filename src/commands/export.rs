@@ -42,6 +42,13 @@ pub fn run(plan: Plan, format: ExportFormat, report: &Reporter) -> Result<i32, E
                     "{name}: the value holds a quote or backslash, written escaped; python-dotenv reads it back, docker compose and systemd's EnvironmentFile keep the escapes"
                 ));
             }
+            // Written as it is, but a reader that opens the file as text
+            // (python-dotenv's `load_dotenv(path)`) turns it into a newline.
+            if value.as_bytes().contains(&b'\r') {
+                report.warning(&format!(
+                    "{name}: the value holds a carriage return, which a dotenv file read as text turns into a newline (python-dotenv does)"
+                ));
+            }
         }
     }
     let text = SecretValue::from_bytes(match format {
