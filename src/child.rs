@@ -10,12 +10,25 @@ use crate::hash::FnvBuild;
 use crate::manifest::{Delivery, PassPattern};
 use crate::memfd;
 use crate::plan::Entry;
-use crate::secrets::{SecretRecord, SecretValue};
+use crate::secrets::{SecretError, SecretRecord, SecretValue};
 use nix::libc;
 use std::collections::HashSet;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStringExt;
 use zeroize::Zeroizing;
+
+/// Why the environment cannot hold `record`'s value the way `entry`
+/// delivers it, if it cannot: a variable cannot hold a NUL byte (a file
+/// secret can). A failure of that secret like any other, so `run` lists it
+/// with the rest and `check` shows it failed; never names the value.
+pub fn env_refuses(entry: &Entry, record: &SecretRecord) -> Option<SecretError> {
+    let in_a_variable = matches!(entry.delivery, Delivery::Env | Delivery::Json);
+    (in_a_variable && record.value.as_bytes().contains(&0)).then(|| SecretError::Provider {
+        provider: record.source.name(),
+        name: entry.request.name.clone(),
+        reason: "the value contains a NUL byte, which an environment variable cannot hold; deliver it with as = \"file\"".to_string(),
+    })
+}
 
 /// Whether `as = "file"` secrets get a memfd (run) or are left out (export).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,11 +106,10 @@ impl ChildEnv {
                 self.files.push(fd);
             }
             Delivery::Env | Delivery::Json => {
-                if record.value.as_bytes().contains(&0) {
-                    return Err(format!(
-                        "secret {} ({}) from {}: value contains a NUL byte, which an environment variable cannot hold; deliver it with as = \"file\"",
-                        entry.var, entry.request.name, record.source
-                    ));
+                // Callers list such a secret as failed first (`env_refuses`);
+                // the block handed to `execve` must never hold a NUL anyway.
+                if let Some(error) = env_refuses(&entry, &record) {
+                    return Err(format!("{}: {error}", entry.var));
                 }
                 self.set(entry.var, record.value);
             }

@@ -4,7 +4,7 @@
 //! failing secret) and resolve straight into the child's environment;
 //! `check` needs the outcome of each entry. Both start here.
 
-use crate::child::{ChildEnv, FileSecrets};
+use crate::child::{env_refuses, ChildEnv, FileSecrets};
 use crate::error::{EntryFailure, Error};
 use crate::plan::{Entry, Plan};
 use crate::report::Reporter;
@@ -53,8 +53,8 @@ pub fn resolve_into_env(
         ChildEnv::new(&plan.pass, &plan.env, files, plan.entries.len()).map_err(Error::Child)?;
     let mut resolver = SecretResolver::from_settings(plan.settings);
     let mut failures = Vec::new();
-    // The first value the environment cannot take; reported only if every
-    // secret resolved, as a failure to resolve is reported first.
+    // The first secret the environment could not take in (a memfd that could
+    // not be made); reported only if nothing failed before.
     let mut unusable = None;
     resolver.in_batch(|resolver| {
         for entry in plan.entries {
@@ -66,8 +66,13 @@ pub fn resolve_into_env(
                                 .trim_end(),
                         );
                     }
-                    // Once anything failed nothing will run: no more is added.
-                    if failures.is_empty() && unusable.is_none() {
+                    if let Some(error) = env_refuses(&entry, &record) {
+                        failures.push(EntryFailure {
+                            var: entry.var,
+                            error,
+                        });
+                    } else if failures.is_empty() && unusable.is_none() {
+                        // Once anything failed nothing will run: no more is added.
                         unusable = child.add_secret(entry, record).err();
                     }
                 }

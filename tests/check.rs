@@ -54,6 +54,32 @@ fn a_missing_required_secret_is_exit_1() {
     );
 }
 
+/// A value the child's environment cannot hold (a NUL byte) fails `run`,
+/// so `check` shows that secret failed and exits 1, without the value; as a
+/// file secret the same value is fine.
+#[test]
+fn a_value_run_would_refuse_is_a_failure_in_check() {
+    let sandbox = Sandbox::new();
+    sandbox.manifest(
+        "[secrets]\nNUL = { path = \"n.v\", default = \"a\\u0000planted-secret-4711\" }\n\
+         FILE = { path = \"f.v\", default = \"b\\u0000planted-secret-4711\", as = \"file\" }\n",
+    );
+    let output = sandbox.kstrun().arg("check").output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let row = |var: &str| {
+        stdout
+            .lines()
+            .find(|line| line.starts_with(var))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(row("NUL ").contains("failed"), "{stdout}");
+    assert!(row("FILE").contains("ok"), "{stdout}");
+    assert!(stdout.contains("the value contains a NUL byte"), "{stdout}");
+    assert_no_leak(&output, &["planted-secret-4711"]);
+}
+
 #[test]
 fn an_invalid_manifest_is_exit_125() {
     let sandbox = Sandbox::new();

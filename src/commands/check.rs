@@ -5,6 +5,7 @@
 //! state. Exit 0 when every required secret resolves, 1 otherwise; an invalid
 //! manifest never gets this far (125).
 
+use crate::child::env_refuses;
 use crate::error::Error;
 use crate::plan::Plan;
 use crate::resolution::{resolve_entries, Outcome};
@@ -49,6 +50,14 @@ pub fn run(plan: Plan, as_json: bool) -> Result<i32, Error> {
 
 fn row(outcome: Outcome) -> Row {
     let Outcome { entry, result } = outcome;
+    // A value the child's environment cannot hold fails `run`, so here too.
+    let result = match result {
+        Ok(Some(record)) => match env_refuses(&entry, &record) {
+            Some(error) => Err(error),
+            None => Ok(Some(record)),
+        },
+        other => other,
+    };
     let (status, provider, location, error) = match result {
         Ok(Some(record)) => {
             let location = record
