@@ -180,8 +180,8 @@ impl Manifest {
         scope: Option<&str>,
     ) -> Result<Manifest, ManifestError> {
         let checker = Checker { file, text };
-        let raw = checker.apply_scope(raw, scope)?;
         let folder = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        let raw = checker.apply_scope(raw, scope, &folder)?;
         let kstlib = match &raw.config {
             Some(config) => kstlib_config::load(&folder.join(config.get_ref()))?,
             None => KstlibSettings::default(),
@@ -230,10 +230,16 @@ impl Checker<'_> {
         ManifestError::at(self.file, self.text, Some(span), message)
     }
 
+    /// Lays `scope` over the manifest. Every other scope is checked too, laid
+    /// over the same manifest: a mistake in `[scopes.prod]` must fail
+    /// `kstrun check` where it runs, not the first run with `--scope prod`.
+    /// (An unchosen scope's kstlib `config` is not read: that file may exist
+    /// only where the scope is used.)
     fn apply_scope(
         &self,
         mut raw: RawManifest,
         scope: Option<&str>,
+        folder: &Path,
     ) -> Result<RawManifest, ManifestError> {
         let mut scopes = raw.scopes.take().unwrap_or_default();
         for (name, table) in &scopes {
@@ -242,6 +248,10 @@ impl Checker<'_> {
                     table.span(),
                     format!("scope '{name}' may not contain scopes"),
                 ));
+            }
+            if Some(name.as_str()) != scope {
+                let overlaid = raw.clone().overlay(table.get_ref().clone());
+                self.check(overlaid, folder, KstlibSettings::default())?;
             }
         }
         let Some(name) = scope else { return Ok(raw) };

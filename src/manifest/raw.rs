@@ -16,7 +16,7 @@ use toml::Spanned;
 pub type SecretsTable = IndexMap<Spanned<String>, Spanned<RawSecret>, FnvBuild>;
 
 /// Root (or scope) table of `kstrun.toml`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawManifest {
     pub pass: Option<Vec<Spanned<String>>>,
@@ -31,7 +31,7 @@ pub struct RawManifest {
 }
 
 /// `[providers]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawProviders {
     pub order: Option<Vec<Spanned<String>>>,
@@ -41,14 +41,14 @@ pub struct RawProviders {
 }
 
 /// `[providers.env]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawEnvProvider {
     pub prefix: Option<String>,
 }
 
 /// `[providers.keyring]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawKeyringProvider {
     pub service: Option<String>,
@@ -57,7 +57,7 @@ pub struct RawKeyringProvider {
 }
 
 /// `[providers.sops]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSopsProvider {
     pub path: Option<Spanned<String>>,
@@ -70,7 +70,7 @@ pub struct RawSopsProvider {
 }
 
 /// `[secure_delete]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSecureDelete {
     pub method: Option<Spanned<String>>,
@@ -79,7 +79,7 @@ pub struct RawSecureDelete {
 }
 
 /// A `[secrets]` entry: `VAR = "path"` or `VAR = { path = ..., ... }`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum RawSecret {
     Short(String),
     /// Boxed: most entries are short, and the table is five times their size.
@@ -87,7 +87,7 @@ pub enum RawSecret {
 }
 
 /// The table form of a `[secrets]` entry.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSecretTable {
     pub path: Option<String>,

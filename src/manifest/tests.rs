@@ -221,6 +221,39 @@ fn errors_point_at_line_and_column() {
     }
 }
 
+/// Every scope is checked, chosen or not, with its errors at its own lines;
+/// only an unchosen scope's kstlib config file is not read.
+#[test]
+fn a_mistake_in_a_scope_not_chosen_is_still_an_error() {
+    let base = "[secrets]\nA = { path = \"a\", default = \"d\" }\n";
+    for (scope, line, needle) in [
+        (
+            "[scopes.prod.secrets]\n1BAD = \"x\"\n",
+            4,
+            "'1BAD' is not a valid variable name",
+        ),
+        ("[scopes.prod.secrets]\nA = \"a..b\"\n", 4, "empty segment"),
+        (
+            "[scopes.prod.providers]\norder = [\"env\", \"nope\"]\n",
+            4,
+            "unknown provider 'nope'",
+        ),
+    ] {
+        let text = format!("{base}{scope}");
+        for chosen in [None, Some("other"), Some("prod")] {
+            let text = format!("{text}[scopes.other]\n");
+            let error = load_text(&text, chosen).unwrap_err();
+            assert_eq!(error.position.map(|(line, _)| line), Some(line), "{error}");
+            assert!(error.message.contains(needle), "{error}");
+        }
+    }
+    let with_config = format!(
+        "{base}[scopes.prod]\nconfig = \"absent-kstlib.yml\"\n[scopes.prod.secrets.A]\ndefault = \"p\"\n"
+    );
+    assert!(load_text(&with_config, None).is_ok());
+    assert!(load_text(&with_config, Some("prod")).is_err());
+}
+
 #[test]
 fn unknown_scope_names_the_known_ones() {
     let error = load_text(FULL, Some("staging")).unwrap_err();
