@@ -4,7 +4,7 @@
 //! |---|---|
 //! | 125 | kstrun failed: usage, manifest, missing or undecryptable secret, provider failure |
 //! | 126 | the command was found but could not be executed |
-//! | 127 | the command was not found |
+//! | 127 | the command was not found, or a file it needs (its `#!` interpreter, its loader) |
 //! | 128+N | interrupted by signal N while resolving |
 
 use crate::manifest::ManifestError;
@@ -50,6 +50,12 @@ pub enum Error {
         /// The program as given.
         program: String,
     },
+    /// The command exists, but its `#!` interpreter or dynamic loader does not.
+    #[error("cannot execute '{program}': a file it needs is missing (the interpreter on its #! line, or its dynamic loader)")]
+    NeedsMissingFile {
+        /// The program as given.
+        program: String,
+    },
     /// A toolbox command (`shred`, `init`) failed; details were reported.
     #[error("{0}")]
     Toolbox(String),
@@ -63,7 +69,7 @@ impl Error {
     pub fn exit_status(&self) -> i32 {
         match self {
             Error::NotExecutable { .. } => 126,
-            Error::NotFound { .. } => 127,
+            Error::NotFound { .. } | Error::NeedsMissingFile { .. } => 127,
             Error::Interrupted(signal) => 128 + signal,
             _ => 125,
         }

@@ -44,6 +44,10 @@ pub struct Program {
 pub enum ExecFailure {
     /// No candidate exists (127).
     NotFound,
+    /// A candidate exists, but a file its `execve` needs does not: the
+    /// interpreter of its `#!` line, or its dynamic loader (127, as shells
+    /// give it, with its own message).
+    NeedsMissingFile,
     /// A candidate exists but cannot be executed (126).
     Denied(Errno),
 }
@@ -52,7 +56,7 @@ impl ExecFailure {
     /// The exit status of SPEC §4.2.
     pub fn exit_status(self) -> i32 {
         match self {
-            ExecFailure::NotFound => 127,
+            ExecFailure::NotFound | ExecFailure::NeedsMissingFile => 127,
             ExecFailure::Denied(_) => 126,
         }
     }
@@ -61,6 +65,9 @@ impl ExecFailure {
     pub fn into_error(self, program: &str) -> Error {
         match self {
             ExecFailure::NotFound => Error::NotFound {
+                program: program.to_string(),
+            },
+            ExecFailure::NeedsMissingFile => Error::NeedsMissingFile {
                 program: program.to_string(),
             },
             ExecFailure::Denied(errno) => Error::NotExecutable {
@@ -117,6 +124,7 @@ impl Program {
     /// System calls only (no allocation, no lock): safe between `fork` and `execve`.
     pub fn execve(&self) -> ExecFailure {
         let mut denied: Option<Errno> = None;
+        let mut needs_missing_file = false;
         for path in &self.candidates {
             // SAFETY: `path` and every string the pointer arrays point into are
             // owned by `self` and alive; both arrays end with a null pointer.
@@ -128,7 +136,12 @@ impl Program {
                 );
             }
             match Errno::last() {
-                Errno::ENOENT | Errno::ENOTDIR => {}
+                Errno::ENOENT => {
+                    // The file is there: what is missing is its interpreter or loader.
+                    // SAFETY: `path` is a live NUL-terminated string.
+                    needs_missing_file |= unsafe { libc::access(path.as_ptr(), libc::F_OK) } == 0;
+                }
+                Errno::ENOTDIR => {}
                 Errno::EACCES | Errno::EPERM | Errno::ENOEXEC | Errno::EISDIR => {
                     denied.get_or_insert(Errno::last());
                 }
@@ -137,6 +150,7 @@ impl Program {
         }
         match denied {
             Some(errno) => ExecFailure::Denied(errno),
+            None if needs_missing_file => ExecFailure::NeedsMissingFile,
             None => ExecFailure::NotFound,
         }
     }

@@ -129,6 +129,7 @@ fn encode(failure: ExecFailure) -> [u8; 5] {
     let (kind, errno) = match failure {
         ExecFailure::NotFound => (0u8, 0i32),
         ExecFailure::Denied(errno) => (1u8, errno as i32),
+        ExecFailure::NeedsMissingFile => (2u8, 0i32),
     };
     let mut bytes = [kind, 0, 0, 0, 0];
     bytes[1..].copy_from_slice(&errno.to_le_bytes());
@@ -142,6 +143,7 @@ fn read_report(pipe: OwnedFd) -> Option<ExecFailure> {
     let errno = i32::from_le_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
     Some(match bytes[0] {
         0 => ExecFailure::NotFound,
+        2 => ExecFailure::NeedsMissingFile,
         _ => ExecFailure::Denied(Errno::from_raw(errno)),
     })
 }

@@ -150,6 +150,29 @@ fn not_executable_is_126_and_missing_is_127() {
     let output = sandbox.kstrun().args(["--", "./missing"]).output().unwrap();
     assert_eq!(output.status.code(), Some(127));
     assert!(!sandbox.path().join("started").exists());
+
+    // Found, but its #! interpreter is not: 127 as shells give it, with a
+    // message that does not call the program itself missing (with --init too).
+    let script = sandbox.write(
+        "bad-interpreter",
+        b"#!/nonexistent/interpreter\ntouch started\n",
+    );
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for init in [&[][..], &["--init"]] {
+        let output = sandbox
+            .kstrun()
+            .args(init)
+            .args(["--", "./bad-interpreter"])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(127), "{output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("cannot execute './bad-interpreter': a file it needs is missing"),
+            "{stderr}"
+        );
+    }
+    assert!(!sandbox.path().join("started").exists());
 }
 
 const AWKWARD: &[(&str, &str)] = &[
