@@ -2,8 +2,9 @@
 //!
 //! Order and precedence: the `pass` variables present in the parent (in the
 //! parent's order), then `[env]`, then the resolved secrets (in manifest
-//! order); a later definition of a name replaces the earlier one. Nothing else
-//! is added. Values are held in `SecretValue`s until they are turned into the
+//! order); a later definition of a name replaces the earlier one, and an
+//! optional secret nothing had removes a passed variable of its name. Nothing
+//! else is added. Values are held in `SecretValue`s until they are turned into the
 //! `NAME=value` block handed to `execve`.
 
 use crate::hash::FnvBuild;
@@ -52,6 +53,9 @@ pub struct ChildEnv {
     file_secrets: FileSecrets,
     /// The variables of file secrets left out (`FileSecrets::Omit`).
     omitted: Vec<String>,
+    /// Optional secrets no provider had: unset in the child, even where a
+    /// `pass` pattern brought the parent's variable of that name.
+    unset: Vec<String>,
 }
 
 impl ChildEnv {
@@ -70,6 +74,7 @@ impl ChildEnv {
             files: Vec::new(),
             file_secrets,
             omitted: Vec::new(),
+            unset: Vec::new(),
         };
         // Reading the parent environment copies every variable; with nothing
         // to pass (the common case) that work and those copies are skipped.
@@ -117,6 +122,11 @@ impl ChildEnv {
         Ok(())
     }
 
+    /// Leaves `name` out of the child: an optional secret nothing had.
+    pub fn leave_unset(&mut self, name: String) {
+        self.unset.push(name);
+    }
+
     /// The variables of the file secrets left out, in order.
     pub fn omitted(&self) -> &[String] {
         &self.omitted
@@ -133,6 +143,9 @@ impl ChildEnv {
     pub(crate) fn keep_last_definitions(&mut self) {
         let mut seen: HashSet<&str, FnvBuild> =
             HashSet::with_capacity_and_hasher(self.vars.len(), FnvBuild::default());
+        // An unresolved optional secret comes after every `pass` variable
+        // (and no `[env]` or other secret has its name): it replaces them all.
+        seen.extend(self.unset.iter().map(String::as_str));
         let mut replaced = vec![false; self.vars.len()];
         // From the last definition back: a name already seen is replaced.
         for (index, (name, _)) in self.vars.iter().enumerate().rev() {

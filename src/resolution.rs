@@ -83,6 +83,7 @@ pub fn resolve_into_env(
                             entry.var, entry.request.name
                         ));
                     }
+                    child.leave_unset(entry.var);
                 }
                 Err(error) => failures.push(EntryFailure {
                     var: entry.var,

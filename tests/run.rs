@@ -290,6 +290,39 @@ fn arguments_reach_the_child_untouched() {
     );
 }
 
+/// An optional secret nothing has leaves its variable unset in the child,
+/// even when a `pass` pattern matches a parent variable of that name (and
+/// `-v` says so); one that resolves replaces the parent's value.
+#[test]
+fn an_unresolved_optional_secret_is_unset_even_where_pass_would_bring_it() {
+    let sandbox = Sandbox::new();
+    sandbox.manifest(
+        "pass = [\"TOKEN\", \"KEPT\"]\n[secrets]\nTOKEN = { path = \"tok.x\", required = false }\n",
+    );
+    let output = sandbox
+        .kstrun()
+        .env("TOKEN", "parent-token-value")
+        .env("KEPT", "kept-value")
+        .args(["-v", "--", "env", "-0"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let entries: Vec<String> = env0_entries(&output.stdout)
+        .iter()
+        .map(|e| String::from_utf8_lossy(e).into_owned())
+        .collect();
+    assert_eq!(entries, ["KEPT=kept-value"]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("TOKEN unset (optional"));
+    let output = sandbox
+        .kstrun()
+        .env("TOKEN", "parent-token-value")
+        .env("TOK_X", "resolved-token")
+        .args(["--", "printenv", "TOKEN"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "resolved-token\n");
+}
+
 fn resolved(sandbox: &Sandbox, extra: &[&str], env: &[(&str, &str)]) -> String {
     let mut command = sandbox.kstrun();
     for (k, v) in env {
