@@ -192,6 +192,21 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+/// The environment variables options are read from. Set but empty, one
+/// counts as unset (`docker run -e KSTRUN_SCOPE=` means no scope), as it
+/// would for most tools; clap would read it as an empty value, an error.
+pub const OPTION_VARIABLES: [&str; 2] = ["KSTRUN_MANIFEST", "KSTRUN_SCOPE"];
+
+/// Removes the [`OPTION_VARIABLES`] that are set but empty. Call before any
+/// other thread starts, before parsing.
+pub fn forget_empty_option_variables() {
+    for name in OPTION_VARIABLES {
+        if std::env::var_os(name).is_some_and(|value| value.is_empty()) {
+            std::env::remove_var(name);
+        }
+    }
+}
+
 /// clap's text for a usage error, except that nothing the user typed is
 /// repeated but the names of options. A flag given a value (`--quiet=…`), a
 /// value outside an option's choices or range, a word where none is
@@ -206,11 +221,17 @@ pub fn usage_error_text(error: &clap::Error) -> String {
         _ => "an option",
     };
     let choices = match error.get(ContextKind::ValidValue) {
-        Some(ContextValue::Strings(values)) => format!(" (possible values: {})", values.join(", ")),
+        Some(ContextValue::Strings(values)) if !values.is_empty() => {
+            format!(" (possible values: {})", values.join(", "))
+        }
         _ => String::new(),
     };
     let what = match error.kind() {
         ErrorKind::TooManyValues => format!("'{arg}' takes no value"),
+        // Without choices to list, clap's invalid value is an empty one.
+        ErrorKind::InvalidValue if choices.is_empty() => {
+            format!("'{arg}' was given an empty value")
+        }
         ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
             format!("invalid value for '{arg}'{choices}")
         }
@@ -272,6 +293,10 @@ mod tests {
             (
                 &["kstrun", "help", "hunter2"][..],
                 "unknown command (see --help)",
+            ),
+            (
+                &["kstrun", "-m", ""][..],
+                "'--manifest <PATH>' was given an empty value",
             ),
         ] {
             let text = error_text(args);

@@ -31,6 +31,7 @@ extern "C" fn main(
     _argv: *const *const std::ffi::c_char,
 ) -> std::ffi::c_int {
     kstrun::startup::begin();
+    kstrun::cli::forget_empty_option_variables();
     let cli = match parse() {
         Ok(cli) => cli,
         Err(error) => {

@@ -323,6 +323,32 @@ fn an_unresolved_optional_secret_is_unset_even_where_pass_would_bring_it() {
     assert_eq!(String::from_utf8_lossy(&output.stdout), "resolved-token\n");
 }
 
+/// `KSTRUN_MANIFEST=` and `KSTRUN_SCOPE=` (set but empty) count as unset;
+/// an empty `-m ''` typed on purpose is a usage error that says what is wrong.
+#[test]
+fn empty_option_variables_count_as_unset() {
+    let sandbox = Sandbox::new();
+    sandbox.manifest("[env]\nFROM_MANIFEST = \"yes\"\n");
+    let output = sandbox
+        .kstrun()
+        .env("KSTRUN_MANIFEST", "")
+        .env("KSTRUN_SCOPE", "")
+        .args(["--", "printenv", "FROM_MANIFEST"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "yes\n",
+        "{output:?}"
+    );
+    let output = sandbox
+        .kstrun()
+        .args(["-m", "", "--", "true"])
+        .output()
+        .unwrap();
+    assert_failed_125(&output, &["'--manifest <PATH>' was given an empty value"]);
+}
+
 fn resolved(sandbox: &Sandbox, extra: &[&str], env: &[(&str, &str)]) -> String {
     let mut command = sandbox.kstrun();
     for (k, v) in env {
