@@ -247,10 +247,13 @@ impl<'de> Deserialize<'de> for RawKey {
     }
 }
 
+/// The key under which the toml crate passes a date or time to `deserialize_any`.
+const TOML_DATETIME_KEY: &str = "$__toml_private_datetime";
+
 impl<'de> Deserialize<'de> for ScalarText {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct ScalarVisitor;
-        impl Visitor<'_> for ScalarVisitor {
+        impl<'de> Visitor<'de> for ScalarVisitor {
             type Value = ScalarText;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a string, number or boolean")
@@ -267,11 +270,21 @@ impl<'de> Deserialize<'de> for ScalarText {
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<ScalarText, E> {
                 Ok(ScalarText(v.to_string()))
             }
+            // As TOML writes a float (`3.0`, `1e21`), not as a whole number
+            // (`3`) or in full (`1000000000000000000000`).
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<ScalarText, E> {
-                Ok(ScalarText(v.to_string()))
+                Ok(ScalarText(format!("{v:?}")))
             }
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<ScalarText, E> {
                 Ok(ScalarText(v.to_string()))
+            }
+            // The toml crate hands a date or time over as a one-entry map
+            // under a private key; its text is the value, as written.
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<ScalarText, A::Error> {
+                match map.next_key::<String>()? {
+                    Some(key) if key == TOML_DATETIME_KEY => Ok(ScalarText(map.next_value()?)),
+                    _ => Err(de::Error::invalid_type(de::Unexpected::Map, &self)),
+                }
             }
         }
         deserializer.deserialize_any(ScalarVisitor)

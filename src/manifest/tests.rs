@@ -254,6 +254,33 @@ fn a_mistake_in_a_scope_not_chosen_is_still_an_error() {
     assert!(load_text(&with_config, Some("prod")).is_err());
 }
 
+/// Plain values keep the spelling TOML gives them: a float stays a float,
+/// a date or time is its text.
+#[test]
+fn env_values_are_written_as_toml_spells_them() {
+    let text = "[env]\nF = 3.0\nG = 1e21\nH = 0.5\nD = 1979-05-27\nT = 07:32:00\nZ = 1979-05-27T07:32:00Z\n";
+    let m = load_text(text, None).unwrap();
+    let values: Vec<_> = m.env.iter().map(|(_, v)| v.as_str()).collect();
+    assert_eq!(
+        values,
+        [
+            "3.0",
+            "1e21",
+            "0.5",
+            "1979-05-27",
+            "07:32:00",
+            "1979-05-27T07:32:00Z"
+        ]
+    );
+    let error = load_text("[env]\nM = { a = 1 }\n", None).unwrap_err();
+    assert!(
+        error
+            .message
+            .contains("expected a string, number or boolean"),
+        "{error}"
+    );
+}
+
 #[test]
 fn unknown_scope_names_the_known_ones() {
     let error = load_text(FULL, Some("staging")).unwrap_err();
