@@ -349,6 +349,26 @@ fn empty_option_variables_count_as_unset() {
     assert_failed_125(&output, &["'--manifest <PATH>' was given an empty value"]);
 }
 
+/// A `kstrun.toml` that is a broken link is a manifest that cannot be read
+/// (125), not an absent one that `-s` would let a run go on without.
+#[test]
+fn a_broken_manifest_link_is_an_error_not_an_absent_manifest() {
+    let sandbox = Sandbox::new();
+    std::os::unix::fs::symlink(
+        sandbox.path().join("moved-away.toml"),
+        sandbox.path().join("kstrun.toml"),
+    )
+    .unwrap();
+    let output = sandbox
+        .kstrun()
+        .args(["-s", "X=x.y", "--set", "x.y=v", "--"])
+        .args(sandbox.marker_child())
+        .output()
+        .unwrap();
+    assert_failed_125(&output, &["kstrun.toml: cannot read manifest"]);
+    sandbox.assert_child_not_started();
+}
+
 fn resolved(sandbox: &Sandbox, extra: &[&str], env: &[(&str, &str)]) -> String {
     let mut command = sandbox.kstrun();
     for (k, v) in env {

@@ -563,12 +563,14 @@ impl Checker<'_> {
 
 /// The manifest file to load, made absolute: the one named with `-m` (a
 /// missing one is then the loader's error), else `kstrun.toml` in the
-/// current folder when there is one.
+/// current folder when there is one. A `kstrun.toml` that is a broken link
+/// is there (and fails to load, saying why), not silently absent.
 pub fn locate(named: Option<&Path>) -> Option<PathBuf> {
     let absolute = |path: &Path| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     match named {
         Some(path) => Some(absolute(path)),
-        None => Some(absolute(Path::new("kstrun.toml"))).filter(|default| default.exists()),
+        None => Some(absolute(Path::new("kstrun.toml")))
+            .filter(|default| default.symlink_metadata().is_ok()),
     }
 }
 
