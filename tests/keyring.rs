@@ -310,6 +310,34 @@ fn locked_collection_is_an_error_within_the_timeout() {
     });
 }
 
+/// A Secret Service that is on the bus but refuses a session (here the bus
+/// policy denies `OpenSession`) stops the run: it is not "no keyring here",
+/// which would let a default stand in for the stored secret.
+#[test]
+fn a_secret_service_that_refuses_a_session_is_an_error_not_a_skip() {
+    let _env = env_lock();
+    let Some(session) = SecretServiceSession::start_refusing_sessions() else {
+        return;
+    };
+    with_bus_address(session.address(), || {
+        let mut keyring = KeyringProvider::new(settings(3000));
+        let err = keyring.lookup(&SecretRequest::new("db.url")).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("the Secret Service refused a session")
+                && err.to_string().contains("AccessDenied"),
+            "{err}"
+        );
+        assert_eq!(keyring.status().state.label(), "failed");
+        // Through the cascade: an error, not the default.
+        let mut request = SecretRequest::new("db.url");
+        request.default = Some("the-default".into());
+        let mut resolver =
+            SecretResolver::new(vec![Box::new(KeyringProvider::new(settings(3000)))]);
+        assert!(resolver.resolve(&request).is_err());
+    });
+}
+
 #[test]
 fn a_secret_service_that_never_answers_times_out_then_gives_up() {
     let _env = env_lock();

@@ -110,8 +110,27 @@ impl SecretServiceSession {
         Some(session)
     }
 
+    /// A bus and an unlocked gnome-keyring, with a bus policy that refuses
+    /// every `OpenSession` call to it: a Secret Service that is there but
+    /// will not open a session.
+    pub fn start_refusing_sessions() -> Option<Self> {
+        let mut session = Self::bus_with_policy(
+            r#"<deny send_interface="org.freedesktop.Secret.Service" send_member="OpenSession"/>"#,
+        )?;
+        if !have_tool("gnome-keyring-daemon") {
+            return None;
+        }
+        session.start_keyring();
+        Some(session)
+    }
+
     /// A private bus with nothing on it.
     pub fn bus_only() -> Option<Self> {
+        Self::bus_with_policy("")
+    }
+
+    /// A private bus with `extra_policy` rules after the permissive ones.
+    fn bus_with_policy(extra_policy: &str) -> Option<Self> {
         if !have_tool("dbus-daemon") || !have_tool("dbus-send") {
             return None;
         }
@@ -124,7 +143,8 @@ impl SecretServiceSession {
         }
         set_mode(&dir.path().join("run"), 0o700);
         let config = dir.path().join("bus.conf");
-        std::fs::write(&config, bus_config(&dir.path().join("bus"))).expect("bus config");
+        std::fs::write(&config, bus_config(&dir.path().join("bus"), extra_policy))
+            .expect("bus config");
         let mut bus = Command::new("dbus-daemon")
             .arg(format!("--config-file={}", config.display()))
             .args(["--nofork", "--nopidfile", "--print-address=1"])
@@ -340,8 +360,8 @@ impl Drop for SecretServiceSession {
 }
 
 /// A session bus configuration listening on `socket`, with no service
-/// directories (nothing is activated), and monitoring allowed.
-fn bus_config(socket: &Path) -> String {
+/// directories (nothing is activated), monitoring allowed, then `extra_policy`.
+fn bus_config(socket: &Path, extra_policy: &str) -> String {
     format!(
         r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
@@ -353,10 +373,12 @@ fn bus_config(socket: &Path) -> String {
     <allow send_destination="*" eavesdrop="true"/>
     <allow eavesdrop="true"/>
     <allow own="*"/>
+    {}
   </policy>
 </busconfig>
 "#,
-        socket.display()
+        socket.display(),
+        extra_policy
     )
 }
 

@@ -96,15 +96,72 @@ mod platform {
     pub(super) fn open_secret_service() -> Result<Arc<CredentialStore>, OpenError> {
         match zbus_secret_service_keyring_store::Store::new() {
             Ok(store) => Ok(store),
-            // Creating the store fails only when there is no bus, no Secret
-            // Service on it, or the bus refuses us: the store is not here.
-            Err(Error::PlatformFailure(e)) => Err(OpenError::Unavailable(format!(
-                "no Secret Service reachable on the D-Bus session bus: {e}"
-            ))),
+            Err(Error::PlatformFailure(e)) => {
+                let service_error = e.downcast_ref::<secret_service::Error>();
+                if service_error.is_some_and(no_secret_service_here) {
+                    Err(OpenError::Unavailable(format!(
+                        "no Secret Service reachable on the D-Bus session bus: {e}"
+                    )))
+                } else {
+                    Err(OpenError::Failed(format!(
+                        "the Secret Service refused a session: {e}{}",
+                        if service_error.is_some_and(offers_no_encryption) {
+                            " (kstrun asks for an encrypted session only, never 'plain')"
+                        } else {
+                            ""
+                        }
+                    )))
+                }
+            }
             Err(other) => Err(OpenError::Failed(match meaning(&other) {
                 Meaning::Failed(why) => why,
                 Meaning::NoEntry => "no Secret Service collection".to_string(),
             })),
+        }
+    }
+
+    /// Whether a failure to open a session means there is no Secret Service
+    /// to talk to: no bus (nothing listens on its socket, or no address), or
+    /// a bus on which no program owns the Secret Service's name. Anything
+    /// else comes from a Secret Service that is there — access denied by
+    /// the bus policy, no encryption it offers, a service that died while
+    /// answering — and must stop the run, not fall through to a default.
+    fn no_secret_service_here(error: &secret_service::Error) -> bool {
+        const ABSENT: [&str; 2] = [
+            "org.freedesktop.DBus.Error.ServiceUnknown",
+            "org.freedesktop.DBus.Error.NameHasNoOwner",
+        ];
+        let absent_fdo = |e: &zbus::fdo::Error| {
+            matches!(
+                e,
+                zbus::fdo::Error::ServiceUnknown(_) | zbus::fdo::Error::NameHasNoOwner(_)
+            )
+        };
+        match error {
+            secret_service::Error::Unavailable => true,
+            secret_service::Error::Zbus(zbus::Error::InputOutput(_) | zbus::Error::Address(_)) => {
+                true
+            }
+            secret_service::Error::Zbus(zbus::Error::MethodError(name, _, _)) => {
+                ABSENT.contains(&name.as_str())
+            }
+            secret_service::Error::Zbus(zbus::Error::FDO(e)) => absent_fdo(e),
+            secret_service::Error::ZbusFdo(e) => absent_fdo(e),
+            _ => false,
+        }
+    }
+
+    /// Whether the service refused the encrypted session kstrun asks for.
+    fn offers_no_encryption(error: &secret_service::Error) -> bool {
+        match error {
+            secret_service::Error::Zbus(zbus::Error::MethodError(name, _, _)) => {
+                name.as_str() == "org.freedesktop.DBus.Error.NotSupported"
+            }
+            secret_service::Error::Zbus(zbus::Error::FDO(e)) => {
+                matches!(**e, zbus::fdo::Error::NotSupported(_))
+            }
+            secret_service::Error::ZbusFdo(e) => matches!(e, zbus::fdo::Error::NotSupported(_)),
+            _ => false,
         }
     }
 
