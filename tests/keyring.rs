@@ -109,6 +109,45 @@ fn item_written_by_secret_tool_is_resolved() {
     });
 }
 
+/// A secret stored with secret-tool, then "rotated" with Python's keyring,
+/// is two items (Python tags its own): kstrun refuses to guess which value
+/// is current, and says why and what to do, never showing either value.
+#[test]
+fn two_items_for_one_name_is_an_error_that_says_how_they_arise() {
+    let _env = env_lock();
+    let Some(session) = SecretServiceSession::start() else {
+        return;
+    };
+    let Some(python) = python_with_keyring() else {
+        return;
+    };
+    if !have_tool("secret-tool") {
+        return;
+    }
+    session.secret_tool_store("kstlib", "rot.key", "old-value-3141");
+    let out = session.python(
+        &python,
+        "import keyring, os; keyring.set_password('kstlib', 'rot.key', os.environ['KEYRING_VALUE'])",
+        Some("new-value-2718"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    with_bus_address(session.address(), || {
+        let mut resolver = SecretResolver::new(vec![provider(3000)]);
+        let err = resolver.resolve_secret("rot.key").unwrap_err().to_string();
+        assert!(
+            err.contains("2 items match")
+                && err.contains("will not guess")
+                && err.contains("application"),
+            "{err}"
+        );
+        assert_hidden(&err, &["old-value-3141", "new-value-2718"]);
+    });
+}
+
 #[test]
 fn item_stored_by_kstrun_is_read_by_python_keyring_and_deleted() {
     let _env = env_lock();

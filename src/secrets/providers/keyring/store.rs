@@ -69,7 +69,7 @@ pub(super) fn meaning(error: &Error) -> Meaning {
         Error::BadEncoding(_) => "the stored value is not valid UTF-8".to_string(),
         Error::BadDataFormat(_, _) => "the stored value is malformed".to_string(),
         Error::Ambiguous(items) => format!(
-            "{} items match this service and user name; remove the duplicates",
+            "{} items match this service and user name, and kstrun will not guess which is current (tools that tag items differently each add their own: Python's keyring adds an 'application' attribute, secret-tool does not); delete the stale ones",
             items.len()
         ),
         Error::BadStoreFormat(why) => format!("the store is malformed ({why})"),
