@@ -126,15 +126,16 @@ impl SecretResolver {
     /// Runs `lookups` as one batch (see [`Provider::batch`]), for callers
     /// that keep each answer with something of their own instead of in a
     /// list of answers.
+    ///
+    /// The batch ends when `lookups` returns, and also when it panics: a
+    /// resolver used after a caught panic sees the environment and files
+    /// as they are then, not the batch's snapshot of them.
     pub fn in_batch<T>(&mut self, lookups: impl FnOnce(&mut Self) -> T) -> T {
         for provider in &mut self.providers {
             provider.batch(true);
         }
-        let result = lookups(self);
-        for provider in &mut self.providers {
-            provider.batch(false);
-        }
-        result
+        let batch = Batch(self);
+        lookups(&mut *batch.0)
     }
 
     /// Resolves a required, unscoped secret by its dotted name.
@@ -161,6 +162,17 @@ impl SecretResolver {
     /// Each provider's state, in cascade order. May connect to stores.
     pub fn statuses(&mut self) -> Vec<ProviderStatus> {
         self.providers.iter_mut().map(|p| p.status()).collect()
+    }
+}
+
+/// Ends a batch when dropped: after the lookups, or while unwinding from them.
+struct Batch<'r>(&'r mut SecretResolver);
+
+impl Drop for Batch<'_> {
+    fn drop(&mut self) {
+        for provider in &mut self.0.providers {
+            provider.batch(false);
+        }
     }
 }
 
@@ -284,6 +296,34 @@ mod tests {
         let mut optional = SecretRequest::new("nope");
         optional.required = false;
         assert!(r.resolve(&optional).unwrap().is_none());
+    }
+
+    /// A provider that only records whether a batch is on.
+    struct Batched(Arc<std::sync::atomic::AtomicBool>);
+
+    impl Provider for Batched {
+        fn source(&self) -> SecretSource {
+            SecretSource::Env
+        }
+        fn lookup(&mut self, _request: &SecretRequest) -> Result<Lookup, SecretError> {
+            Ok(Lookup::Absent)
+        }
+        fn batch(&mut self, active: bool) {
+            self.0.store(active, Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn a_batch_ends_even_when_its_lookups_panic() {
+        let active = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut r = SecretResolver::new(vec![Box::new(Batched(Arc::clone(&active)))]);
+        let seen = r.in_batch(|_| active.load(Ordering::Relaxed));
+        assert!(seen && !active.load(Ordering::Relaxed));
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            r.in_batch(|_| -> () { panic!("a lookup panicked") })
+        }));
+        assert!(caught.is_err());
+        assert!(!active.load(Ordering::Relaxed), "the batch was left on");
     }
 
     /// A provider that has nothing and tells what it tried only when asked.
