@@ -94,6 +94,7 @@ impl Target {
         if !self.read_only {
             return Ok(());
         }
+        self.still_named()?;
         use nix::sys::stat::{fchmodat, FchmodatFlags, Mode};
         let mode = std::fs::symlink_metadata(&self.path)?.mode() | 0o200;
         fchmodat(
@@ -119,6 +120,18 @@ impl Target {
             ));
         }
         Ok(file)
+    }
+
+    /// Checks that the name still names the inode that was inspected, with
+    /// one link, without following a link.
+    pub fn still_named(&self) -> io::Result<()> {
+        let meta = std::fs::symlink_metadata(&self.path)?;
+        if (meta.dev(), meta.ino()) != self.id || !meta.is_file() || meta.nlink() != 1 {
+            return Err(io::Error::other(
+                "its name now names another file (replaced or linked since the check)",
+            ));
+        }
+        Ok(())
     }
 
     /// The folder holding the file's name, for the fsync after unlinking.
