@@ -526,3 +526,48 @@ fn usage_errors_are_125() {
         kstrun(dir.path()).args(args).assert().code(125);
     }
 }
+
+/// A file this user cannot write, or whose folder it cannot remove the name
+/// from, is refused in the check, before any other file is touched. Run as
+/// an unprivileged user (`setpriv`), since root may do all of it.
+#[test]
+fn files_this_user_cannot_shred_are_refused_before_anything_is_touched() {
+    use std::os::unix::fs::chown;
+    // SAFETY: geteuid only reads the process's credentials.
+    if unsafe { libc_geteuid() } != 0 || !tool_available("setpriv", &["--version"]) {
+        eprintln!("skipping: needs root (to set up) and setpriv");
+        return;
+    }
+    const NOBODY: u32 = 65534;
+    let dir = canonical_dir();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
+    let mine = plaintext(dir.path(), "mine.env");
+    chown(&mine, Some(NOBODY), None).unwrap();
+    let roots = plaintext(dir.path(), "roots.env");
+    fs::create_dir(dir.path().join("locked")).unwrap();
+    let in_locked = plaintext(&dir.path().join("locked"), "mine.env");
+    chown(&in_locked, Some(NOBODY), None).unwrap();
+    for other in [&roots, &in_locked] {
+        let output = std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_kstrun"))
+            .args(["shred", "--method", "overwrite"])
+            .arg(&mine)
+            .arg(other)
+            .current_dir(dir.path())
+            .env_remove("KSTRUN_MANIFEST")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(125), "{output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("nothing shredded"), "{stderr}");
+        assert_eq!(fs::read(&mine).unwrap(), SECRET.as_bytes(), "{stderr}");
+        assert_eq!(fs::read(other).unwrap(), SECRET.as_bytes());
+    }
+}
+
+extern "C" {
+    #[link_name = "geteuid"]
+    fn libc_geteuid() -> u32;
+}

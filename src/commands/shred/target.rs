@@ -57,6 +57,7 @@ pub fn inspect(path: &Path, force: bool) -> Result<Target, String> {
             "'{name}' is read-only; use --force to make it writable and shred it"
         ));
     }
+    permitted(path, &meta, read_only).map_err(|why| format!("'{name}' {why}"))?;
     Ok(Target {
         path: path.to_path_buf(),
         id: (meta.dev(), meta.ino()),
@@ -64,6 +65,33 @@ pub fn inspect(path: &Path, force: bool) -> Result<Target, String> {
         block: meta.blksize().clamp(512, 1 << 20),
         read_only,
     })
+}
+
+/// Whether this user may overwrite `path` and remove its name, found out
+/// now rather than after other files are gone: a file it cannot write (or,
+/// read-only, cannot make writable, not being its owner), or whose folder
+/// does not let it remove the name. Root may do all of it.
+fn permitted(path: &Path, meta: &Metadata, read_only: bool) -> Result<(), &'static str> {
+    use nix::unistd::{access, AccessFlags};
+    // SAFETY: geteuid only reads the process's credentials; it cannot fail.
+    let user = unsafe { nix::libc::geteuid() };
+    if user == 0 {
+        return Ok(());
+    }
+    if read_only && meta.uid() != user {
+        return Err("is read-only and belongs to another user, so it cannot be made writable");
+    }
+    if !read_only && access(path, AccessFlags::W_OK).is_err() {
+        return Err("cannot be written by this user");
+    }
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    if access(folder, AccessFlags::W_OK | AccessFlags::X_OK).is_err() {
+        return Err("is in a folder this user cannot remove it from");
+    }
+    Ok(())
 }
 
 fn refused_kind(meta: &Metadata) -> Option<&'static str> {
