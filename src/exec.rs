@@ -19,7 +19,7 @@ use crate::error::Error;
 use nix::errno::Errno;
 use nix::libc;
 use std::ffi::{CString, OsStr, OsString};
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 
@@ -123,6 +123,19 @@ impl Program {
     ///
     /// System calls only (no allocation, no lock): safe between `fork` and `execve`.
     pub fn execve(&self) -> ExecFailure {
+        // The file secrets' memfds were close-on-exec until now, so that no
+        // helper run while resolving inherited them: only the child does.
+        for file in &self.files {
+            let fd = file.as_raw_fd();
+            // SAFETY: fcntl on a descriptor `self` owns; async-signal-safe.
+            let cleared = unsafe {
+                let flags = libc::fcntl(fd, libc::F_GETFD);
+                flags >= 0 && libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) == 0
+            };
+            if !cleared {
+                return ExecFailure::Denied(Errno::last());
+            }
+        }
         let mut denied: Option<Errno> = None;
         let mut needs_missing_file = false;
         for path in &self.candidates {

@@ -1,9 +1,13 @@
 //! Sealed anonymous in-memory files for `as = "file"` secrets (Linux).
 //!
 //! The value is written into a `memfd`, made read-only (mode 0400) and sealed
-//! against any change of content or size. The descriptor is left inheritable,
-//! so the child opens it through `/dev/fd/N`; nothing ever touches a disk and
-//! the file disappears with the last process holding it, however it dies.
+//! against any change of content or size; the child opens it through
+//! `/dev/fd/N`. Nothing ever touches a disk and the file disappears with the
+//! last process holding it, however it dies. The descriptor is created
+//! close-on-exec, so that no helper kstrun runs while resolving later
+//! secrets (the `sops` executable, `SOPS_AGE_KEY_CMD`) inherits it; the
+//! last step before the child's `execve` makes it inheritable
+//! (`exec::Program::execve`).
 
 use crate::secrets::SecretValue;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -18,8 +22,11 @@ pub fn sealed_file(name: &str, value: &SecretValue) -> Result<OwnedFd, String> {
 
     let name =
         CString::new(format!("kstrun:{name}")).map_err(|_| "invalid memfd name".to_string())?;
-    let fd = memfd_create(&name, MemFdCreateFlag::MFD_ALLOW_SEALING)
-        .map_err(|e| format!("memfd_create: {e}"))?;
+    let fd = memfd_create(
+        &name,
+        MemFdCreateFlag::MFD_ALLOW_SEALING | MemFdCreateFlag::MFD_CLOEXEC,
+    )
+    .map_err(|e| format!("memfd_create: {e}"))?;
     let mut file = std::fs::File::from(fd);
     std::io::Write::write_all(&mut file, value.as_bytes())
         .map_err(|e| format!("writing memfd: {e}"))?;

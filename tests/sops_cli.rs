@@ -158,3 +158,43 @@ fn truncated_file_and_wrong_key_exit_125() {
     sandbox.assert_child_not_started();
     assert_no_leak(&output, &["AGE-SECRET-KEY"]);
 }
+
+/// A file secret resolved before a SOPS file whose key comes from
+/// `SOPS_AGE_KEY_CMD`: the key command (a helper kstrun runs while
+/// resolving) inherits none of kstrun's descriptors, the memfd included;
+/// the child still gets the memfd.
+#[test]
+fn helpers_run_while_resolving_do_not_inherit_a_file_secret() {
+    let sandbox = Sandbox::new();
+    let key = fixture("test-age-key.txt");
+    let key_cmd = sandbox.write(
+        "key-cmd.sh",
+        format!(
+            "#!/bin/sh\nfor fd in /proc/$$/fd/*; do readlink \"$fd\"; done > '{}'\ncat '{}'\n",
+            sandbox.path().join("helper-fds").display(),
+            key.display()
+        )
+        .as_bytes(),
+    );
+    set_mode(&key_cmd, 0o755);
+    sandbox.manifest(&format!(
+        "pass = [\"PATH\"]\n[providers.sops]\npath = \"{}\"\nbackend = \"native\"\n[secrets]\nCERT = {{ path = \"tls.key\", as = \"file\" }}\nSMTP = \"mail.smtp.password\"\n",
+        fixture("basic.sops.yaml").display()
+    ));
+    let output = sandbox
+        .kstrun()
+        .env("SOPS_AGE_KEY_CMD", &key_cmd)
+        // From the env tier: resolved, and its memfd made, before the sops tier runs.
+        .env("TLS_KEY", "file-secret-8086")
+        .args(["--", "sh", "-c", "cat \"$CERT\"; printf '|%s' \"$SMTP\""])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "file-secret-8086|hunter2"
+    );
+    let helper_fds = std::fs::read_to_string(sandbox.path().join("helper-fds")).unwrap();
+    assert!(!helper_fds.is_empty());
+    assert!(!helper_fds.contains("memfd"), "{helper_fds}");
+}
