@@ -31,6 +31,7 @@ pub mod secrets;
 #[cfg(target_os = "linux")]
 pub mod signals;
 pub mod sops;
+mod stack;
 pub mod startup;
 mod text;
 
@@ -115,6 +116,8 @@ fn run_program(global: GlobalArgs, args: RunArgs, report: &Reporter) -> Result<i
     };
     let env = resolution::resolve_into_env(plan, FileSecrets::Memfd, report)?;
     let program = exec::Program::prepare(&command, env)?;
+    // Resolution's dead frames still hold plaintext (a SOPS MAC's hash state).
+    stack::wipe_below();
     lifecycle.start(program)
 }
 
