@@ -210,6 +210,58 @@ fn key_command_that_fails_or_hangs() {
     println!("bad-input totals: key-commands=3 panics=0 children=0 printed=0");
 }
 
+/// A key command's output is bounded in time and size, whatever it does: a
+/// process it leaves in the background holding its output open is killed at
+/// the deadline; more than 16 MiB on stdout is an error; any amount on
+/// stderr is drained, never a reason to fail.
+#[test]
+fn key_command_output_is_bounded_in_time_and_size() {
+    let sandbox = Sandbox::new();
+    let key = sandbox.private_copy("test-age-key.txt");
+    let marker = sandbox.path().join("background-still-running");
+    let mut s = settings(&fixture(FILE), SopsBackend::Native);
+    s.timeout = Duration::from_millis(500);
+    let background = format!(
+        "sh -c 'cat {}; (sleep 3; touch {}) &'",
+        key.display(),
+        marker.display()
+    );
+    let mut r = resolver(s, sandbox.bare_env().with("SOPS_AGE_KEY_CMD", background));
+    let start = Instant::now();
+    let err = r.resolve(&request(&["password"])).unwrap_err().to_string();
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert!(err.contains("its output was still held open"), "{err}");
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        !marker.exists(),
+        "the background process outlived the deadline"
+    );
+
+    let noisy = format!(
+        "sh -c 'head -c 300000 /dev/zero | tr \\\\0 x >&2; cat {}'",
+        key.display()
+    );
+    let found = resolve(
+        sandbox.bare_env().with("SOPS_AGE_KEY_CMD", noisy),
+        SopsBackend::Native,
+    );
+    assert_eq!(found.unwrap(), "rule-secret");
+
+    let err = resolve(
+        sandbox
+            .bare_env()
+            .with("SOPS_AGE_KEY_CMD", "head -c 20000000 /dev/zero"),
+        SopsBackend::Native,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("printed more than 16 MiB"), "{err}");
+}
+
 #[test]
 fn open_key_files_draw_a_permission_warning() {
     let sandbox = Sandbox::new();

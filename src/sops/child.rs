@@ -1,8 +1,10 @@
 //! Running a helper program (`sops`, `SOPS_AGE_KEY_CMD`) safely.
 //!
 //! No shell, standard input closed, output captured (stdout straight into a
-//! wiping buffer), a deadline, and its own process group so that killing it
-//! also kills anything it started. Every running helper is registered, so an
+//! wiping buffer, at most 16 MiB; stderr drained, its first 64 KiB kept), a
+//! deadline that also covers output pipes a background process of the
+//! helper keeps open, and its own process group so that killing it also
+//! kills anything it started. Every running helper is registered, so an
 //! interrupt (SIGINT/SIGTERM/SIGHUP while resolving) can stop them all from
 //! another thread with [`interrupt`]; after that, new helpers refuse to start.
 
@@ -53,22 +55,34 @@ pub fn clear_interrupt() {
 fn kill(child: &mut Child) {
     #[cfg(unix)]
     {
-        // The helper leads its own group: signal the group so that its own
-        // children die with it and release the output pipes.
+        // The helper leads its own group: signal the group so that what it
+        // started dies with it and releases the output pipes. A registered
+        // helper is never reaped (see `wait`), so its PID, and with it the
+        // group's, cannot have been reused.
         if let Ok(pid) = i32::try_from(child.id()) {
-            if child.try_wait().ok().flatten().is_none() {
-                let _ = nix::sys::signal::killpg(
-                    nix::unistd::Pid::from_raw(pid),
-                    nix::sys::signal::Signal::SIGKILL,
-                );
-            }
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
         }
     }
     let _ = child.kill();
 }
 
+/// The most a helper may print on stdout: a decrypted SOPS file or a few
+/// keys. More is an error, not an ever-growing buffer.
+const MAX_STDOUT: u64 = 16 << 20;
+
+/// How much of stderr is kept; the rest is read and dropped, never left in
+/// the pipe (a helper writing more would block, or die of SIGPIPE).
+const KEPT_STDERR: u64 = 64 * 1024;
+
 /// Runs `program args` within `timeout`. Error reasons do not name the
 /// program: each caller says what it ran.
+///
+/// The deadline covers the whole run: the helper, and its output pipes,
+/// which a process it started in the background may still hold open after
+/// it exits — then its whole process group is killed at the deadline.
 pub fn run(
     program: &OsString,
     args: &[OsString],
@@ -120,77 +134,104 @@ pub fn run(
     let child = Arc::new(Mutex::new(child));
     running.push(Arc::clone(&child));
     drop(running);
-    let stdout = stdout_pipe.map(|mut pipe| {
+    let stdout = stdout_pipe.map(|pipe| {
         thread::spawn(move || {
             let mut buffer = Zeroizing::new(Vec::with_capacity(64 * 1024));
-            let _ = pipe.read_to_end(&mut buffer);
+            // One byte past the limit tells "too much" from "exactly enough".
+            let _ = pipe.take(MAX_STDOUT + 1).read_to_end(&mut buffer);
             buffer
         })
     });
-    let stderr = stderr_pipe.map(|pipe| {
+    let stderr = stderr_pipe.map(|mut pipe| {
         thread::spawn(move || {
-            // Bounded: only a short reason is ever derived from it.
             let mut buffer = Zeroizing::new(Vec::new());
-            let _ = pipe.take(64 * 1024).read_to_end(&mut buffer);
+            let _ = (&mut pipe).take(KEPT_STDERR).read_to_end(&mut buffer);
+            let _ = std::io::copy(&mut pipe, &mut std::io::sink());
             buffer
         })
     });
-    let result = wait(&child, timeout);
+    let readers = [stdout.as_ref(), stderr.as_ref()];
+    let result = wait(&child, &readers, timeout);
     lock(&RUNNING).retain(|c| !Arc::ptr_eq(c, &child));
-    let status = result?;
+    let status = lock(&child).wait();
+    // After an error a reader may still be blocked on a pipe that a process
+    // outside the killed group holds: it is left to end with that process.
+    result?;
     let join = |handle: Option<thread::JoinHandle<Zeroizing<Vec<u8>>>>| {
         handle.and_then(|h| h.join().ok()).unwrap_or_default()
     };
+    let (stdout, stderr) = (join(stdout), join(stderr));
+    let status =
+        status.map_err(|e| SopsError::new(ErrorKind::Binary, format!("cannot wait: {e}")))?;
+    if stdout.len() as u64 > MAX_STDOUT {
+        return Err(SopsError::new(
+            ErrorKind::Binary,
+            format!("printed more than {} MiB, stopped", MAX_STDOUT >> 20),
+        ));
+    }
     Ok(Output {
         status,
-        stdout: join(stdout),
-        stderr: join(stderr),
+        stdout,
+        stderr,
     })
 }
 
-fn wait(child: &Arc<Mutex<Child>>, timeout: Duration) -> Result<ExitStatus> {
+/// Waits until the helper has exited and its output pipes are closed, or
+/// until the deadline or an interrupt, which kill its process group. The
+/// helper is not reaped here (its PID stays its own while its group may
+/// still be signalled): the caller reaps it.
+fn wait(
+    child: &Arc<Mutex<Child>>,
+    readers: &[Option<&thread::JoinHandle<Zeroizing<Vec<u8>>>>],
+    timeout: Duration,
+) -> Result<()> {
     let start = Instant::now();
     let mut pause = Duration::from_micros(200);
     loop {
-        {
-            let mut guard = lock(child);
-            match guard.try_wait() {
-                Ok(Some(status)) => {
-                    if INTERRUPTED.load(Ordering::SeqCst) {
-                        return Err(SopsError::new(
-                            ErrorKind::Interrupted,
-                            "interrupted".to_string(),
-                        ));
-                    }
-                    return Ok(status);
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    kill(&mut guard);
-                    return Err(SopsError::new(
-                        ErrorKind::Binary,
-                        format!("cannot wait: {e}"),
-                    ));
-                }
-            }
-            if INTERRUPTED.load(Ordering::SeqCst) {
-                kill(&mut guard);
-                let _ = guard.wait();
-                return Err(SopsError::new(
-                    ErrorKind::Interrupted,
-                    "interrupted".to_string(),
-                ));
-            }
-            if start.elapsed() >= timeout {
-                kill(&mut guard);
-                let _ = guard.wait();
-                return Err(SopsError::new(
-                    ErrorKind::Timeout,
-                    format!("no answer within {:.1} s, stopped", timeout.as_secs_f64()),
-                ));
-            }
+        let exited = exited_unreaped(child).map_err(|e| {
+            kill(&mut lock(child));
+            SopsError::new(ErrorKind::Binary, format!("cannot wait: {e}"))
+        })?;
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            kill(&mut lock(child));
+            return Err(SopsError::new(
+                ErrorKind::Interrupted,
+                "interrupted".to_string(),
+            ));
+        }
+        if exited && readers.iter().flatten().all(|r| r.is_finished()) {
+            return Ok(());
+        }
+        if start.elapsed() >= timeout {
+            kill(&mut lock(child));
+            let reason = if exited {
+                "its output was still held open (by a process it started)"
+            } else {
+                "no answer"
+            };
+            return Err(SopsError::new(
+                ErrorKind::Timeout,
+                format!("{reason} within {:.1} s, stopped", timeout.as_secs_f64()),
+            ));
         }
         thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(10));
     }
+}
+
+/// Whether the helper has exited, leaving it unreaped.
+#[cfg(target_os = "linux")]
+fn exited_unreaped(child: &Arc<Mutex<Child>>) -> std::io::Result<bool> {
+    use nix::sys::wait::{waitid, Id, WaitPidFlag, WaitStatus};
+    let pid = i32::try_from(lock(child).id()).map_err(std::io::Error::other)?;
+    let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+    let status = waitid(Id::Pid(nix::unistd::Pid::from_raw(pid)), flags)?;
+    Ok(!matches!(status, WaitStatus::StillAlive))
+}
+
+/// Whether the helper has exited (reaped: without `WNOWAIT` here, its group
+/// is signalled on the deadline only while it lives).
+#[cfg(not(target_os = "linux"))]
+fn exited_unreaped(child: &Arc<Mutex<Child>>) -> std::io::Result<bool> {
+    Ok(lock(child).try_wait()?.is_some())
 }
