@@ -105,6 +105,28 @@ fn the_identity_setting_adds_a_key_file() {
     assert!(r.resolve(&request(&["password"])).unwrap().is_some());
 }
 
+/// Key files as people keep them: a YubiKey plugin line beside a software
+/// key (sops uses both; the native reader skips the plugin line and keeps
+/// the key), a comment in Latin-1, a comment that says "PRIVATE KEY" in a
+/// file given as the identity setting (an age file, not an ssh key).
+#[test]
+fn key_files_with_plugin_lines_and_odd_comments_keep_their_keys() {
+    let sandbox = Sandbox::new();
+    let mut text = b"# cl\xe9 de test\n# PRIVATE KEY below, keep it safe\nAGE-PLUGIN-YUBIKEY-1QYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQYQSZQGPQ\n".to_vec();
+    text.extend_from_slice(secret_line("test-age-key.txt").as_bytes());
+    text.push(b'\n');
+    let key = sandbox.path().join("keys.txt");
+    std::fs::write(&key, &text).unwrap();
+    set_mode(&key, 0o600);
+    let env = sandbox.bare_env().with("SOPS_AGE_KEY_FILE", &key);
+    assert_eq!(resolve(env, SopsBackend::Native).unwrap(), "rule-secret");
+    let mut s = settings(&fixture(FILE), SopsBackend::Native);
+    s.identity = Some(key);
+    let mut r = resolver(s, sandbox.bare_env());
+    let record = r.resolve(&request(&["password"])).unwrap().unwrap();
+    assert_eq!(record.value.as_str(), Some("rule-secret"));
+}
+
 #[test]
 fn wrong_key_and_no_key_are_clear_errors() {
     let sandbox = Sandbox::new();

@@ -120,7 +120,7 @@ impl Identities {
             })
             .collect();
         if parts.is_empty() {
-            "no identity source found (set SOPS_AGE_KEY_FILE, or write ~/.config/sops/age/keys.txt)"
+            "no identity source found (set SOPS_AGE_KEY_FILE, or write sops/age/keys.txt under $XDG_CONFIG_HOME, else ~/.config)"
                 .into()
         } else {
             parts.join(", ")
@@ -155,7 +155,7 @@ pub fn gather(env: &Environment, extra: Option<&Path>, cmd_timeout: Duration) ->
         // Key text from the environment: no file, so no permission check.
         Some(text) => {
             let text = Zeroizing::new(text.to_string_lossy().into_owned());
-            out.text("SOPS_AGE_KEY", &text);
+            out.text("SOPS_AGE_KEY", text.as_bytes());
         }
         None => out.absent("SOPS_AGE_KEY"),
     }
@@ -245,25 +245,38 @@ impl Identities {
         let ssh = match kind {
             Kind::Ssh => true,
             Kind::Age => false,
-            Kind::Detect => contents.windows(11).any(|w| w == b"PRIVATE KEY"),
-        };
-        let parsed = if ssh {
-            parse_ssh(&contents, path)
-        } else {
-            match std::str::from_utf8(&contents) {
-                Ok(text) => parse_age_lines(text),
-                Err(_) => Err("not a text file".into()),
+            // An ssh key file starts with its PEM header; an age key file
+            // may mention "PRIVATE KEY" in a comment.
+            Kind::Detect => {
+                let start = contents.trim_ascii_start();
+                start.starts_with(b"-----BEGIN")
+                    && start
+                        .split(|&b| b == b'\n')
+                        .next()
+                        .is_some_and(|header| header.windows(11).any(|w| w == b"PRIVATE KEY"))
             }
         };
-        match parsed {
-            Ok(found) => self.loaded(&name, found),
-            Err(why) => self.failed(&name, why),
+        if ssh {
+            match parse_ssh(&contents, path) {
+                Ok(found) => self.loaded(&name, found),
+                Err(why) => self.failed(&name, why),
+            }
+        } else {
+            self.text(&name, &contents);
         }
     }
 
-    fn text(&mut self, name: &str, text: &str) {
+    /// Age identity lines from a file, a variable or a command's output.
+    fn text(&mut self, name: &str, text: &[u8]) {
         match parse_age_lines(text) {
-            Ok(found) => self.loaded(name, found),
+            Ok(AgeLines { found, plugins: 0 }) => self.loaded(name, found),
+            Ok(AgeLines { found, plugins }) => self.loaded(
+                &format!(
+                    "{name} (skipping {plugins} age plugin identit{}: only the sops executable can use them)",
+                    if plugins == 1 { "y" } else { "ies" }
+                ),
+                found,
+            ),
             Err(why) => self.failed(name, why),
         }
     }
@@ -286,13 +299,7 @@ impl Identities {
         if !output.status.success() {
             return self.failed(name, format!("the command failed ({})", output.status));
         }
-        match std::str::from_utf8(&output.stdout) {
-            Ok(text) => self.text(name, text),
-            Err(_) => self.failed(
-                name,
-                "the command printed something that is not text".into(),
-            ),
-        }
+        self.text(name, &output.stdout);
     }
 
     fn check_permissions(&mut self, path: &Path, meta: &std::fs::Metadata) {
@@ -331,33 +338,44 @@ fn io_reason(error: &std::io::Error) -> &'static str {
     }
 }
 
-/// Parses age identity lines: `AGE-SECRET-KEY-1...`, skipping blanks and `#`.
-/// One bad line makes the whole source fail, as in sops.
-fn parse_age_lines(text: &str) -> Result<Vec<AgeIdentity>, String> {
-    let trimmed = text.trim_start();
-    if trimmed.starts_with("age-encryption.org") || trimmed.starts_with("-----BEGIN AGE") {
+/// The identities of a text of age lines, and how many plugin lines were skipped.
+struct AgeLines {
+    found: Vec<AgeIdentity>,
+    plugins: usize,
+}
+
+/// Parses age identity lines: `AGE-SECRET-KEY-1...`, skipping blanks and
+/// `#` comments (whatever bytes they hold). One bad line makes the whole
+/// source fail, as in sops. A plugin identity (`AGE-PLUGIN-...`, a YubiKey)
+/// is valid to sops, which runs the plugin; the native reader skips it, so
+/// the file's other keys still count.
+fn parse_age_lines(text: &[u8]) -> Result<AgeLines, String> {
+    let trimmed = text.trim_ascii_start();
+    if trimmed.starts_with(b"age-encryption.org") || trimmed.starts_with(b"-----BEGIN AGE") {
         return Err("passphrase-protected key files need the sops executable".into());
     }
-    let mut found: Vec<AgeIdentity> = Vec::new();
-    for (number, line) in text.lines().enumerate() {
-        let line = line.trim_end_matches('\r');
-        if line.is_empty() || line.starts_with('#') {
+    let mut lines = AgeLines {
+        found: Vec::new(),
+        plugins: 0,
+    };
+    for (number, line) in text.split(|&b| b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() || line.starts_with(b"#") {
             continue;
         }
-        if line.starts_with("AGE-PLUGIN-") {
-            return Err(format!(
-                "line {}: age plugin identities are not supported",
-                number + 1
-            ));
+        if line.starts_with(b"AGE-PLUGIN-") {
+            lines.plugins += 1;
+            continue;
         }
-        if !line.starts_with("AGE-SECRET-KEY-1") {
-            return Err(format!("line {}: not an age identity", number + 1));
-        }
-        let identity = age::x25519::Identity::from_str(line)
+        let identity = std::str::from_utf8(line)
+            .ok()
+            .filter(|line| line.starts_with("AGE-SECRET-KEY-1"))
+            .ok_or_else(|| format!("line {}: not an age identity", number + 1))?;
+        let identity = age::x25519::Identity::from_str(identity)
             .map_err(|_| format!("line {}: malformed age identity", number + 1))?;
-        found.push(Box::new(identity));
+        lines.found.push(Box::new(identity));
     }
-    Ok(found)
+    Ok(lines)
 }
 
 fn parse_ssh(contents: &[u8], path: &Path) -> Result<Vec<AgeIdentity>, String> {
@@ -383,10 +401,29 @@ mod tests {
         let key = age::x25519::Identity::generate();
         use age::secrecy::ExposeSecret;
         let text = format!("# created\n\n{}\n", key.to_string().expose_secret());
-        assert_eq!(parse_age_lines(&text).unwrap().len(), 1);
-        let err = parse_age_lines("AGE-SECRET-KEY-1NOPE\n").err().unwrap();
+        assert_eq!(parse_age_lines(text.as_bytes()).unwrap().found.len(), 1);
+        let err = parse_age_lines(b"AGE-SECRET-KEY-1NOPE\n").err().unwrap();
         assert!(err.contains("line 1"), "{err}");
-        assert!(parse_age_lines("hello\n").is_err());
+        assert!(parse_age_lines(b"hello\n").is_err());
+        assert!(parse_age_lines(b"AGE-SECRET-KEY-1\xff\n").is_err());
+    }
+
+    /// As sops reads a keys.txt: a plugin line (a YubiKey) does not void the
+    /// file's other keys, and a comment may hold any bytes.
+    #[test]
+    fn plugin_lines_are_skipped_and_comments_may_hold_any_bytes() {
+        let key = age::x25519::Identity::generate();
+        use age::secrecy::ExposeSecret;
+        let text = format!(
+            "# cl\u{e9}\nAGE-PLUGIN-YUBIKEY-1QQQQQQ\n{}\n",
+            key.to_string().expose_secret()
+        );
+        let mut bytes = text.into_bytes();
+        // A Latin-1 é in the comment: not UTF-8.
+        bytes[4] = 0xe9;
+        bytes.remove(5);
+        let lines = parse_age_lines(&bytes).unwrap();
+        assert_eq!((lines.found.len(), lines.plugins), (1, 1));
     }
 
     #[test]
