@@ -63,6 +63,51 @@ fn binary_backend_reads_every_format_like_native() {
     }
 }
 
+/// The `identity` setting reaches the sops executable too (as
+/// `SOPS_AGE_KEY_FILE`, or `SOPS_AGE_SSH_PRIVATE_KEY_FILE` for an ssh key):
+/// with no other key anywhere, the binary backend, and `auto` handing a file
+/// the native reader cannot take to sops, both decrypt with it.
+#[test]
+fn the_identity_setting_reaches_the_sops_executable() {
+    let Some(sops) = tool("sops") else { return };
+    let sandbox = Sandbox::new();
+    let cases = [
+        (
+            "encrypted_regex.sops.yaml",
+            SopsBackend::Binary,
+            "test-age-key.txt",
+            &["password"][..],
+            "rule-secret",
+        ),
+        (
+            "comment_regex.sops.yaml",
+            SopsBackend::Auto,
+            "test-age-key.txt",
+            &["secret"][..],
+            "encrypted-because-of-comment",
+        ),
+        (
+            "ssh.sops.yaml",
+            SopsBackend::Binary,
+            "test-ssh-ed25519",
+            &["password"][..],
+            "rule-secret",
+        ),
+    ];
+    for (file, backend, key, segments, expected) in cases {
+        let mut s = settings(&fixture(file), backend);
+        s.binary = sops.display().to_string();
+        s.identity = Some(sandbox.private_copy(key));
+        let mut r = resolver(s, sandbox.bare_env());
+        let record = r
+            .resolve(&request(segments))
+            .unwrap_or_else(|e| panic!("{file}: {e}"))
+            .expect("found");
+        assert_eq!(record.value.as_str(), Some(expected), "{file}");
+        assert_eq!(record.meta("backend"), Some("binary"), "{file}");
+    }
+}
+
 #[test]
 fn fifty_secrets_one_sops_run() {
     let Some(sops) = tool("sops") else { return };

@@ -214,17 +214,36 @@ impl Decryptor {
     }
 
     fn binary(&mut self, path: &Path, format: Format, multi: bool) -> Result<Decrypted> {
+        let with_identity = self.sops_environment();
         let document = binary::decrypt(
             path,
             format,
             multi,
             &self.options.binary,
-            self.options.env.as_ref(),
+            with_identity.as_ref().or(self.options.env.as_ref()),
         )?;
         Ok(Decrypted {
             document,
             backend: "binary",
         })
+    }
+
+    /// The environment the `sops` executable gets when the `identity`
+    /// setting must be added to it: sops reads a key file from
+    /// `SOPS_AGE_KEY_FILE` (an ssh key from `SOPS_AGE_SSH_PRIVATE_KEY_FILE`),
+    /// which is set to the setting's file when it is not set already (sops
+    /// reads one file from each). `None`: the environment as it is.
+    fn sops_environment(&self) -> Option<Environment> {
+        let identity = self.options.identity.as_deref()?;
+        let variable = identities::sops_variable_for(identity);
+        let env = match &self.options.env {
+            Some(env) => env.clone(),
+            None => Environment::from_process(),
+        };
+        if env.get(variable).is_some_and(|value| !value.is_empty()) {
+            return None;
+        }
+        Some(env.with(variable, identity))
     }
 
     /// What would happen to `path`, for `check`: reads the metadata and tries

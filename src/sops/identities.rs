@@ -245,16 +245,7 @@ impl Identities {
         let ssh = match kind {
             Kind::Ssh => true,
             Kind::Age => false,
-            // An ssh key file starts with its PEM header; an age key file
-            // may mention "PRIVATE KEY" in a comment.
-            Kind::Detect => {
-                let start = contents.trim_ascii_start();
-                start.starts_with(b"-----BEGIN")
-                    && start
-                        .split(|&b| b == b'\n')
-                        .next()
-                        .is_some_and(|header| header.windows(11).any(|w| w == b"PRIVATE KEY"))
-            }
+            Kind::Detect => looks_like_ssh_key(&contents),
         };
         if ssh {
             match parse_ssh(&contents, path) {
@@ -316,6 +307,26 @@ impl Identities {
         }
         #[cfg(not(unix))]
         let _ = (path, meta);
+    }
+}
+
+/// Whether a key file holds an ssh private key: it starts with a PEM
+/// "PRIVATE KEY" header (an age key file may mention one in a comment).
+fn looks_like_ssh_key(contents: &[u8]) -> bool {
+    let start = contents.trim_ascii_start();
+    start.starts_with(b"-----BEGIN")
+        && start
+            .split(|&b| b == b'\n')
+            .next()
+            .is_some_and(|header| header.windows(11).any(|w| w == b"PRIVATE KEY"))
+}
+
+/// The variable through which sops 3.11 takes a key file like `path`:
+/// `SOPS_AGE_SSH_PRIVATE_KEY_FILE` for an ssh key, else `SOPS_AGE_KEY_FILE`.
+pub(super) fn sops_variable_for(path: &Path) -> &'static str {
+    match read_limited(path) {
+        Ok(contents) if looks_like_ssh_key(&contents) => "SOPS_AGE_SSH_PRIVATE_KEY_FILE",
+        _ => "SOPS_AGE_KEY_FILE",
     }
 }
 
