@@ -141,8 +141,7 @@ impl Target {
             .write(true)
             .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
             .open(&self.path)?;
-        let meta = file.metadata()?;
-        if (meta.dev(), meta.ino()) != self.id || !meta.is_file() || meta.nlink() != 1 {
+        if !self.is_inspected(&file.metadata()?) {
             return Err(io::Error::other(
                 "the file changed between the check and the overwrite; not touched",
             ));
@@ -153,13 +152,18 @@ impl Target {
     /// Checks that the name still names the inode that was inspected, with
     /// one link, without following a link.
     pub fn still_named(&self) -> io::Result<()> {
-        let meta = std::fs::symlink_metadata(&self.path)?;
-        if (meta.dev(), meta.ino()) != self.id || !meta.is_file() || meta.nlink() != 1 {
+        if !self.is_inspected(&std::fs::symlink_metadata(&self.path)?) {
             return Err(io::Error::other(
                 "its name now names another file (replaced or linked since the check)",
             ));
         }
         Ok(())
+    }
+
+    /// Whether `meta` is the inode that was inspected, still a regular file
+    /// with one link.
+    fn is_inspected(&self, meta: &Metadata) -> bool {
+        (meta.dev(), meta.ino()) == self.id && meta.is_file() && meta.nlink() == 1
     }
 
     /// The folder holding the file's name, for the fsync after unlinking.
