@@ -4,11 +4,14 @@
 //! for map keys: Go's `\w`, `\d`, `\s` and `\b` are ASCII-only, while the
 //! `regex` crate's are Unicode-aware, so `^\w+_key$` would take `clé_key`
 //! for an encrypted key where sops left it in clear. Go also reads `\Q...\E`
-//! as literal text and octal escapes, and inside a bracket class treats `[`,
+//! as literal text, `\<` and `\>` as the characters (word boundaries to the
+//! `regex` crate) and octal escapes, and inside a bracket class treats `[`,
 //! `&&` and `~~` as plain characters, where the `regex` crate nests classes
 //! or applies set operations. [`compile`] rewrites exactly those constructs
-//! and passes everything else through; a pattern the `regex` crate still
-//! refuses gives `None`, and the native reader leaves that file to sops.
+//! and passes everything else through. A class holding `--` (a range with
+//! `-` as an end in Go, a set difference in the `regex` crate) is not
+//! rewritten but refused, as is a pattern the `regex` crate still refuses:
+//! then `None`, and the native reader leaves that file to sops.
 
 use regex::{Regex, RegexBuilder};
 
@@ -27,14 +30,14 @@ fn perl_class(escape: char) -> Option<&'static str> {
 
 /// Compiles a pattern as Go's `regexp` reads it, or `None`.
 pub fn compile(pattern: &str) -> Option<Regex> {
-    RegexBuilder::new(&translate(pattern))
+    RegexBuilder::new(&translate(pattern)?)
         .octal(true)
         .build()
         .ok()
 }
 
-/// The pattern in the `regex` crate's dialect.
-fn translate(pattern: &str) -> String {
+/// The pattern in the `regex` crate's dialect, or `None` when a class holds `--`.
+fn translate(pattern: &str) -> Option<String> {
     let mut out = String::with_capacity(pattern.len() + 16);
     let mut chars = pattern.chars().peekable();
     let mut in_class = false;
@@ -64,6 +67,7 @@ fn translate(pattern: &str) -> String {
                         }
                         out.push_str(&regex::escape(&literal));
                     }
+                    '<' | '>' => out.push(escape),
                     other => {
                         out.push('\\');
                         out.push(other);
@@ -97,6 +101,7 @@ fn translate(pattern: &str) -> String {
                 in_class = false;
                 out.push(']');
             }
+            '-' if in_class && chars.peek() == Some(&'-') => return None,
             '[' | '&' | '~' if in_class => {
                 out.push('\\');
                 out.push(c);
@@ -104,7 +109,7 @@ fn translate(pattern: &str) -> String {
             _ => out.push(c),
         }
     }
-    out
+    Some(out)
 }
 
 #[cfg(test)]
@@ -149,11 +154,13 @@ mod tests {
         assert!(matches(r"^[^]x]$", "y"));
         assert!(matches(r"^[[:alpha:]]+$", "abc"));
         assert!(matches(r"^(?P<name>x)$", "x"));
+        assert!(matches(r"^a\<b\>$", "a<b>"));
     }
 
     #[test]
     fn what_neither_dialect_reads_is_refused() {
-        for pattern in ["(", r"x\", r"[\Qa\E]", "(?<=a)b"] {
+        // `[a-z--x]` is a-z plus the range - to x in Go, a-z minus x here.
+        for pattern in ["(", r"x\", r"[\Qa\E]", "(?<=a)b", "[a-z--x]", "[+--]"] {
             assert!(compile(pattern).is_none(), "{pattern}");
         }
     }
