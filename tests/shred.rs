@@ -547,7 +547,17 @@ fn files_this_user_cannot_shred_are_refused_before_anything_is_touched() {
     fs::create_dir(dir.path().join("locked")).unwrap();
     let in_locked = plaintext(&dir.path().join("locked"), "mine.env");
     chown(&in_locked, Some(NOBODY), None).unwrap();
-    for other in [&roots, &in_locked] {
+    // Writable by all, but in a sticky folder (as /tmp) and root's: nobody
+    // could overwrite it, and then not remove it.
+    fs::create_dir(dir.path().join("sticky")).unwrap();
+    fs::set_permissions(
+        dir.path().join("sticky"),
+        fs::Permissions::from_mode(0o1777),
+    )
+    .unwrap();
+    let in_sticky = plaintext(&dir.path().join("sticky"), "roots.env");
+    fs::set_permissions(&in_sticky, fs::Permissions::from_mode(0o666)).unwrap();
+    for other in [&roots, &in_locked, &in_sticky] {
         let output = std::process::Command::new("setpriv")
             .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
             .arg(env!("CARGO_BIN_EXE_kstrun"))

@@ -91,6 +91,15 @@ fn permitted(path: &Path, meta: &Metadata, read_only: bool) -> Result<(), &'stat
     if access(folder, AccessFlags::W_OK | AccessFlags::X_OK).is_err() {
         return Err("is in a folder this user cannot remove it from");
     }
+    // In a sticky folder (/tmp) only the file's or the folder's owner may
+    // remove the name, whatever the folder's write permission says.
+    let folder_meta =
+        std::fs::metadata(folder).map_err(|_| "is in a folder that cannot be read")?;
+    if folder_meta.mode() & 0o1000 != 0 && meta.uid() != user && folder_meta.uid() != user {
+        return Err(
+            "belongs to another user in a sticky folder (like /tmp), so it could not be removed",
+        );
+    }
     Ok(())
 }
 
