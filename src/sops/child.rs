@@ -56,10 +56,15 @@ fn kill(child: &mut Child) {
     #[cfg(unix)]
     {
         // The helper leads its own group: signal the group so that what it
-        // started dies with it and releases the output pipes. A registered
-        // helper is never reaped (see `wait`), so its PID, and with it the
-        // group's, cannot have been reused.
-        if let Ok(pid) = i32::try_from(child.id()) {
+        // started dies with it and releases the output pipes. On Linux a
+        // registered helper is never reaped (see `wait`), so its PID, and
+        // with it the group's, cannot have been reused; elsewhere it may have
+        // been reaped, and its group is signalled only while it lives.
+        #[cfg(target_os = "linux")]
+        let alive = true;
+        #[cfg(not(target_os = "linux"))]
+        let alive = child.try_wait().ok().flatten().is_none();
+        if let (true, Ok(pid)) = (alive, i32::try_from(child.id())) {
             let _ = nix::sys::signal::killpg(
                 nix::unistd::Pid::from_raw(pid),
                 nix::sys::signal::Signal::SIGKILL,
