@@ -121,29 +121,30 @@ mod platform {
     }
 
     /// Whether a failure to open a session means there is no Secret Service
-    /// to talk to: no bus (nothing listens on its socket, or no address), or
-    /// a bus on which no program owns the Secret Service's name. Anything
+    /// to talk to: no bus (nothing listens on its socket, no address, or it
+    /// refuses us at the handshake, as with `sudo -E` and the user's bus), or
+    /// a bus on which no program owns the Secret Service's name nor can be
+    /// started for it (activation failed). Anything
     /// else comes from a Secret Service that is there — access denied by
     /// the bus policy, no encryption it offers, a service that died while
     /// answering — and must stop the run, not fall through to a default.
     fn no_secret_service_here(error: &secret_service::Error) -> bool {
-        const ABSENT: [&str; 2] = [
+        const ABSENT: [&str; 3] = [
             "org.freedesktop.DBus.Error.ServiceUnknown",
             "org.freedesktop.DBus.Error.NameHasNoOwner",
+            "org.freedesktop.systemd1.NoSuchUnit",
         ];
-        let absent_fdo = |e: &zbus::fdo::Error| {
-            matches!(
-                e,
-                zbus::fdo::Error::ServiceUnknown(_) | zbus::fdo::Error::NameHasNoOwner(_)
-            )
+        let absent = |name: &str| {
+            ABSENT.contains(&name) || name.starts_with("org.freedesktop.DBus.Error.Spawn.")
         };
+        let absent_fdo = |e: &zbus::fdo::Error| absent(zbus::DBusError::name(e).as_str());
         match error {
             secret_service::Error::Unavailable => true,
-            secret_service::Error::Zbus(zbus::Error::InputOutput(_) | zbus::Error::Address(_)) => {
-                true
-            }
+            secret_service::Error::Zbus(
+                zbus::Error::InputOutput(_) | zbus::Error::Address(_) | zbus::Error::Handshake(_),
+            ) => true,
             secret_service::Error::Zbus(zbus::Error::MethodError(name, _, _)) => {
-                ABSENT.contains(&name.as_str())
+                absent(name.as_str())
             }
             secret_service::Error::Zbus(zbus::Error::FDO(e)) => absent_fdo(e),
             secret_service::Error::ZbusFdo(e) => absent_fdo(e),
