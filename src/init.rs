@@ -14,9 +14,18 @@
 //!
 //! The signals are blocked from the very start (see `lib.rs`) and taken with
 //! `sigwaitinfo`, so none is lost between the fork and the loop. The child
-//! gets its own process group (and the terminal's foreground, when there is
-//! one, as tini does), so that a Ctrl-C at a terminal reaches it once, not a
-//! second time through kstrun.
+//! gets its own process group, so that a Ctrl-C at a terminal reaches it
+//! once, not a second time through kstrun.
+//!
+//! At a terminal kstrun does for that group what a shell does for a job,
+//! and only when kstrun itself is in the terminal's foreground (a
+//! `kstrun --init ... &` never takes the terminal from the shell): the child
+//! gets the foreground (of the controlling terminal, whatever stdin is);
+//! when it stops (Ctrl-Z, a read from the terminal in the background) kstrun
+//! takes the terminal back and stops too, so the shell sees its job stopped;
+//! when continued it continues the child, giving it the terminal again if
+//! kstrun got it back (`fg`, not `bg`); and when the child ends kstrun gives
+//! the terminal back to its own group before it exits.
 //!
 //! Secrets: the environment block is built before the fork and dropped
 //! (wiped, memfds closed) by the parent right after it, so the waiting
@@ -31,7 +40,7 @@ use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::libc;
 use nix::unistd::{fork, ForkResult, Pid};
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{FromRawFd, OwnedFd};
 
 /// How signals reach the child.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +73,7 @@ pub fn supervise(
     signals: &SignalSet,
 ) -> Result<i32, Error> {
     let shown = program.shown().to_string();
+    let terminal = Terminal::if_in_foreground();
     let (report_read, report_write) = nix::unistd::pipe2(OFlag::O_CLOEXEC)
         .map_err(|e| Error::Child(format!("cannot create a pipe: {e}")))?;
     if std::process::id() != 1 {
@@ -77,17 +87,24 @@ pub fn supervise(
         Err(e) => return Err(Error::Child(format!("cannot fork: {e}"))),
         Ok(ForkResult::Child) => {
             drop(report_read);
-            start_child(&program, state, &report_write)
+            start_child(&program, state, &report_write, terminal.as_ref())
         }
         Ok(ForkResult::Parent { child }) => child,
     };
-    // Both sides set the group, so that no signal can reach a group not yet made.
+    // Both sides set the group (and hand it the terminal), so that no signal
+    // can reach a group not yet made.
     let _ = nix::unistd::setpgid(child, child);
+    if let Some(terminal) = &terminal {
+        terminal.give_to(child);
+    }
     drop(report_write);
     // The parent holds no secret from here on: environment block wiped, memfds closed.
     drop(program);
     if let Some(failure) = read_report(report_read) {
         let _ = nix::sys::wait::waitpid(child, None);
+        if let Some(terminal) = &terminal {
+            terminal.take_back_from(child);
+        }
         return Err(failure.into_error(&shown));
     }
     let target = match forward {
@@ -97,8 +114,19 @@ pub fn supervise(
     loop {
         let received = signals.wait();
         if received.signo == libc::SIGCHLD {
-            if let Some(status) = reap(child) {
-                return Ok(status);
+            match reap(child) {
+                Child::Ended(status) => {
+                    if let Some(terminal) = &terminal {
+                        terminal.take_back_from(child);
+                    }
+                    return Ok(status);
+                }
+                Child::Stopped => {
+                    if let Some(terminal) = &terminal {
+                        terminal.follow_stop(child);
+                    }
+                }
+                Child::Running => {}
             }
         } else {
             // SAFETY: kill(2) with a plain PID or negated process group; no memory involved.
@@ -109,14 +137,69 @@ pub fn supervise(
     }
 }
 
-/// The forked child: own process group, original process state, execve.
-fn start_child(program: &Program, state: &ProcessState, report: &OwnedFd) -> ! {
+/// The controlling terminal, while kstrun's process group holds its foreground.
+struct Terminal {
+    tty: OwnedFd,
+    own_group: Pid,
+}
+
+impl Terminal {
+    /// The controlling terminal (whatever stdin is), if kstrun's group is in
+    /// its foreground now; `None` without a terminal or in the background.
+    fn if_in_foreground() -> Option<Terminal> {
+        let flags = OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC;
+        let fd = nix::fcntl::open("/dev/tty", flags, nix::sys::stat::Mode::empty()).ok()?;
+        // SAFETY: `open` just returned this descriptor, owned by no one else.
+        let tty = unsafe { OwnedFd::from_raw_fd(fd) };
+        let own_group = nix::unistd::getpgrp();
+        (nix::unistd::tcgetpgrp(&tty).ok()? == own_group).then_some(Terminal { tty, own_group })
+    }
+
+    /// Gives the foreground to `group`. SIGTTOU is blocked in kstrun (or
+    /// ignored by its caller), so this works from the background too.
+    fn give_to(&self, group: Pid) {
+        let _ = nix::unistd::tcsetpgrp(&self.tty, group);
+    }
+
+    /// Gives the foreground back to kstrun's own group, if `child`'s group
+    /// holds it: not when the shell has it (the job was put in the
+    /// background with `bg`), which would take the terminal from the shell.
+    fn take_back_from(&self, child: Pid) {
+        if nix::unistd::tcgetpgrp(&self.tty) == Ok(child) {
+            self.give_to(self.own_group);
+        }
+    }
+
+    /// The child stopped: take the terminal back and stop as its shell's
+    /// job; once continued, continue the child, in the foreground again if
+    /// kstrun was given it back (`fg`) and in the background otherwise (`bg`).
+    fn follow_stop(&self, child: Pid) {
+        self.take_back_from(child);
+        // SAFETY: raise(2) and kill(2) involve no memory.
+        unsafe {
+            libc::raise(libc::SIGSTOP);
+        }
+        if nix::unistd::tcgetpgrp(&self.tty) == Ok(self.own_group) {
+            self.give_to(child);
+        }
+        // SAFETY: as above.
+        unsafe {
+            libc::kill(-child.as_raw(), libc::SIGCONT);
+        }
+    }
+}
+
+/// The forked child: own process group (with the terminal's foreground when
+/// kstrun had it), original process state, execve.
+fn start_child(
+    program: &Program,
+    state: &ProcessState,
+    report: &OwnedFd,
+    terminal: Option<&Terminal>,
+) -> ! {
     let _ = nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0));
-    // SAFETY: descriptor 0 stays open for the duration of these calls.
-    let stdin = unsafe { BorrowedFd::borrow_raw(0) };
-    if nix::unistd::isatty(stdin.as_raw_fd()).unwrap_or(false) {
-        // SIGTTOU is still blocked here, so a background kstrun may do this.
-        let _ = nix::unistd::tcsetpgrp(stdin, nix::unistd::getpgrp());
+    if let Some(terminal) = terminal {
+        terminal.give_to(nix::unistd::getpgrp());
     }
     state.restore();
     let failure = program.execve();
@@ -148,19 +231,31 @@ fn read_report(pipe: OwnedFd) -> Option<ExecFailure> {
     })
 }
 
-/// Reaps every child that has ended; the status for kstrun once `child` has.
-fn reap(child: Pid) -> Option<i32> {
-    let mut outcome = None;
+/// What became of the main child after a SIGCHLD.
+enum Child {
+    /// It ended: kstrun's exit status.
+    Ended(i32),
+    /// It was stopped.
+    Stopped,
+    /// Still running (another descendant changed state).
+    Running,
+}
+
+/// Reaps every child that has ended, and says what became of `child`.
+fn reap(child: Pid) -> Child {
+    let mut outcome = Child::Running;
     loop {
         let mut status = 0;
         // SAFETY: waitpid writes one int into `status`.
-        let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+        let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG | libc::WUNTRACED) };
         if pid > 0 {
             if pid == child.as_raw() {
                 if libc::WIFEXITED(status) {
-                    outcome = Some(libc::WEXITSTATUS(status));
+                    outcome = Child::Ended(libc::WEXITSTATUS(status));
                 } else if libc::WIFSIGNALED(status) {
-                    outcome = Some(128 + libc::WTERMSIG(status));
+                    outcome = Child::Ended(128 + libc::WTERMSIG(status));
+                } else if libc::WIFSTOPPED(status) && !matches!(outcome, Child::Ended(_)) {
+                    outcome = Child::Stopped;
                 }
             }
             continue;

@@ -275,3 +275,138 @@ fn sigkill_of_the_supervisor_does_not_orphan_a_running_secret() {
     let left = process_common::memfds_named(&var);
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// Runs an interactive bash on a fresh pseudo-terminal (Python's `pty`),
+/// types `steps` into it (`sleep:S` waits, anything else is typed), and
+/// returns all it printed. `None` when python3 is not there.
+fn at_a_terminal(steps: &[&str]) -> Option<String> {
+    const DRIVER: &str = r#"
+import os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ["PS1"] = "$ "
+    os.execvp("bash", ["bash", "--norc", "--noprofile", "-i"])
+out = b""
+def drain(seconds):
+    global out
+    end = time.time() + seconds
+    while time.time() < end:
+        if select.select([fd], [], [], 0.05)[0]:
+            try:
+                out += os.read(fd, 4096)
+            except OSError:
+                return
+for step in sys.argv[1:]:
+    if step.startswith("sleep:"):
+        drain(float(step[6:]))
+    else:
+        os.write(fd, step.encode())
+drain(0.5)
+sys.stdout.write(out.decode(errors="replace"))
+os.kill(pid, 9)
+"#;
+    let output = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(DRIVER)
+        .args(steps)
+        .output()
+        .ok()?;
+    Some(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// At a terminal, `--init` treats its child as a shell treats a job: Ctrl-Z
+/// stops both and gives the shell its terminal back, `fg` and `bg` continue
+/// them, and a `kstrun --init ... &` never takes the terminal from the shell.
+/// The shell must still read commands after each case.
+#[test]
+fn at_a_terminal_the_child_is_a_well_behaved_job() {
+    let kstrun = env!("CARGO_BIN_EXE_kstrun");
+    let run = |seconds: &str| format!("{kstrun} -s X=x.y --set x.y=v --init -- sleep {seconds}");
+    let Some(stopped) = at_a_terminal(&[
+        "sleep:0.5",
+        &format!("{}\n", run("2")),
+        "sleep:0.8",
+        "\x1a",
+        "sleep:0.5",
+        "jobs\n",
+        "sleep:0.3",
+        "fg\n",
+        "sleep:2.5",
+        "echo after-fg-$?\n",
+        "sleep:0.3",
+    ]) else {
+        return;
+    };
+    assert!(stopped.contains("Stopped"), "{stopped}");
+    assert!(stopped.contains("after-fg-0"), "{stopped}");
+    let Some(background) = at_a_terminal(&[
+        "sleep:0.5",
+        &format!("{} &\n", run("1")),
+        "sleep:0.5",
+        "echo still-here\n",
+        "sleep:1",
+        "\x1a",
+        &format!("{}\n", run("1")),
+        "sleep:0.5",
+        "\x1a",
+        "sleep:0.3",
+        "bg\n",
+        "sleep:1.5",
+        "echo shell-reads-$((6*7))\n",
+        "sleep:0.3",
+    ]) else {
+        return;
+    };
+    assert!(background.contains("still-here"), "{background}");
+    assert!(background.contains("shell-reads-42"), "{background}");
+    assert!(
+        !background.contains("\nexit"),
+        "the shell lost its terminal: {background}"
+    );
+}
+
+/// The terminal's foreground goes back to the shell's group when the child
+/// ends, and the child gets it from the controlling terminal even when stdin
+/// is a pipe: a script that reads the terminal after `kstrun --init`, and a
+/// program reading /dev/tty, both work.
+#[test]
+fn the_terminal_is_given_to_the_child_and_back() {
+    let kstrun = env!("CARGO_BIN_EXE_kstrun");
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("session.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "{kstrun} -s X=x.y --set x.y=v --init -- true; read x; echo read-$x\n\
+             echo hi | {kstrun} -s X=x.y --set x.y=v --init -- sh -c 'read y </dev/tty; echo got-$y'\n"
+        ),
+    )
+    .unwrap();
+    let Ok(mut session) = std::process::Command::new("script")
+        .args(["-qec", &format!("sh {}", script.display()), "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+    else {
+        return;
+    };
+    use std::io::Write;
+    let mut stdin = session.stdin.take().unwrap();
+    stdin.write_all(b"first\n").unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    stdin.write_all(b"second\n").unwrap();
+    drop(stdin);
+    // A terminal left to a dead group makes the session hang: bounded.
+    let started = Instant::now();
+    while session.try_wait().unwrap().is_none() {
+        if started.elapsed() > WAIT {
+            let _ = session.kill();
+            panic!("the session hung: the terminal was not given back");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let output = session.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("read-first"), "{text}");
+    assert!(text.contains("got-second"), "{text}");
+}
