@@ -101,6 +101,11 @@ pub fn load(path: &Path) -> Result<KstlibSettings, ManifestError> {
             })
         })
         .transpose()?;
+    if keyring.service.as_deref() == Some("") {
+        return Err(invalid(
+            "secrets.keyring.service may not be empty".to_string(),
+        ));
+    }
     Ok(KstlibSettings {
         sops_path: sops.path.map(|p| folder.join(p)),
         sops_binary: sops.binary,

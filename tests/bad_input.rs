@@ -373,6 +373,20 @@ const CASES: &[Case] = &[
         expect: &["p.yml", "passes must be between 1 and 100"],
     },
     Case {
+        name: "kstlib config empty keyring service",
+        manifest: Some("config = \"e.yml\"\n"),
+        args: &[],
+        env: &[],
+        expect: &["e.yml", "secrets.keyring.service may not be empty"],
+    },
+    Case {
+        name: "empty keyring service",
+        manifest: Some("[providers.keyring]\nservice = \"\"\n"),
+        args: &[],
+        env: &[],
+        expect: &["kstrun.toml:2:", "[providers.keyring] service may not be empty"],
+    },
+    Case {
         name: "kstlib config unknown method",
         manifest: Some("config = \"u.yml\"\n"),
         args: &[],
@@ -398,6 +412,7 @@ fn every_bad_input_fails_cleanly_with_125_and_no_child() {
             b"secrets:\n  secure_delete:\n    passes: planted-secret-4711\n",
         );
         sandbox.write("p.yml", b"secrets:\n  secure_delete:\n    passes: 0\n");
+        sandbox.write("e.yml", b"secrets:\n  keyring:\n    service: ''\n");
         sandbox.write("u.yml", b"secrets:\n  secure_delete:\n    method: erase\n");
         let mut command = sandbox.kstrun();
         for (k, v) in case.env {

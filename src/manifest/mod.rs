@@ -296,8 +296,21 @@ impl Checker<'_> {
             manifest.env_prefix = prefix;
         }
         let keyring = providers.keyring.unwrap_or_default();
-        if let Some(service) = keyring.service.or(kstlib.keyring_service) {
-            manifest.keyring.service = service;
+        // An empty service would match no item: every keyring lookup would
+        // miss, and a default would stand in without a word.
+        match keyring.service {
+            Some(service) if service.get_ref().is_empty() => {
+                return Err(self.error(
+                    service.span(),
+                    "[providers.keyring] service may not be empty",
+                ))
+            }
+            Some(service) => manifest.keyring.service = service.into_inner(),
+            None => {
+                if let Some(service) = kstlib.keyring_service {
+                    manifest.keyring.service = service;
+                }
+            }
         }
         if let Some(backend) = keyring.backend {
             manifest.keyring.backend =

@@ -51,7 +51,7 @@ pub struct RawEnvProvider {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawKeyringProvider {
-    pub service: Option<String>,
+    pub service: Option<Spanned<String>>,
     pub backend: Option<Spanned<String>>,
     pub timeout_ms: Option<Spanned<i64>>,
 }
