@@ -12,7 +12,6 @@ use crate::resolution::{resolve_entries, Outcome};
 use crate::secrets::{ProviderStatus, SecretResolver};
 use serde_json::{json, Value};
 use std::fmt::Write as _;
-use std::io::Write as _;
 
 /// One row of the report.
 struct Row {
@@ -40,11 +39,7 @@ pub fn run(plan: Plan, as_json: bool) -> Result<i32, Error> {
     } else {
         table(manifest, &rows, &statuses)
     };
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-        .map_err(|e| Error::Child(format!("writing to stdout: {e}")))?;
+    super::write_stdout(text.as_bytes())?;
     Ok(if ok { 0 } else { 1 })
 }
 

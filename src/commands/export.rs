@@ -24,7 +24,7 @@ use crate::plan::Plan;
 use crate::report::Reporter;
 use crate::resolution::resolve_into_env;
 use crate::secrets::SecretValue;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 
 /// Runs `export`.
 pub fn run(plan: Plan, format: ExportFormat, report: &Reporter) -> Result<i32, Error> {
@@ -56,14 +56,10 @@ pub fn run(plan: Plan, format: ExportFormat, report: &Reporter) -> Result<i32, E
         ExportFormat::Dotenv => lines(&env, dotenv_line),
         ExportFormat::Json => json(&env)?,
     });
-    let mut stdout = std::io::stdout().lock();
-    if stdout.is_terminal() {
+    if std::io::stdout().is_terminal() {
         report.warning("export prints secret values; redirect it to a file or a pipe");
     }
-    stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-        .map_err(|e| Error::Child(format!("writing to stdout: {e}")))?;
+    super::write_stdout(text.as_bytes())?;
     Ok(0)
 }
 

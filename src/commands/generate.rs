@@ -7,14 +7,14 @@
 use crate::cli::Cli;
 use crate::error::Error;
 use clap::CommandFactory;
-use std::io::Write;
 
 /// Prints the completion script for `shell` to stdout.
 pub fn completions(shell: clap_complete::Shell) -> Result<i32, Error> {
     let mut command = Cli::command();
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut command, "kstrun", &mut script);
-    write_stdout(&script)
+    super::write_stdout(&script)?;
+    Ok(0)
 }
 
 /// Prints the man page (roff) to stdout.
@@ -23,14 +23,6 @@ pub fn man() -> Result<i32, Error> {
     clap_mangen::Man::new(Cli::command())
         .render(&mut page)
         .map_err(|e| Error::Toolbox(format!("rendering the man page: {e}")))?;
-    write_stdout(&page)
-}
-
-fn write_stdout(bytes: &[u8]) -> Result<i32, Error> {
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(bytes)
-        .and_then(|()| stdout.flush())
-        .map_err(|e| Error::Toolbox(format!("writing to stdout: {e}")))?;
+    super::write_stdout(&page)?;
     Ok(0)
 }

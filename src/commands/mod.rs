@@ -5,3 +5,16 @@ pub mod export;
 pub mod generate;
 pub mod init;
 pub mod shred;
+
+use crate::error::Error;
+use std::io::Write;
+
+/// Writes a command's whole output to stdout. A stdout that cannot take it
+/// (a closed pipe, a full disk) is an error, exit 125, never a panic.
+fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(bytes)
+        .and_then(|()| stdout.flush())
+        .map_err(|e| Error::Child(format!("writing to stdout: {e}")))
+}
