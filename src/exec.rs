@@ -126,14 +126,8 @@ impl Program {
         // The file secrets' memfds were close-on-exec until now, so that no
         // helper run while resolving inherited them: only the child does.
         for file in &self.files {
-            let fd = file.as_raw_fd();
-            // SAFETY: fcntl on a descriptor `self` owns; async-signal-safe.
-            let cleared = unsafe {
-                let flags = libc::fcntl(fd, libc::F_GETFD);
-                flags >= 0 && libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) == 0
-            };
-            if !cleared {
-                return ExecFailure::Denied(Errno::last());
+            if let Err(errno) = inherit_on_exec(file.as_raw_fd()) {
+                return ExecFailure::Denied(errno);
             }
         }
         let mut denied: Option<Errno> = None;
@@ -177,6 +171,18 @@ impl Drop for Program {
         self.envp_ptrs.clear();
         self.files.clear();
     }
+}
+
+/// Clears `fd`'s close-on-exec flag, so that the next `execve` passes it on.
+/// Two `fcntl` calls, nothing else: safe between `fork` and `execve`.
+pub fn inherit_on_exec(fd: std::os::fd::RawFd) -> Result<(), Errno> {
+    // SAFETY: fcntl on a plain descriptor number; no memory is involved.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+    // SAFETY: as above.
+    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) } < 0 {
+        return Err(Errno::last());
+    }
+    Ok(())
 }
 
 /// Null-terminated pointer array into `strings` (their heap buffers never move).

@@ -83,16 +83,8 @@ pub fn command(
         .stdin(Stdio::null());
     // SAFETY: between fork and exec only fcntl runs, which is async-signal-safe.
     unsafe {
-        shred.pre_exec(move || {
-            // The descriptor is close-on-exec, as all of kstrun's: shred alone inherits it.
-            let flags = nix::libc::fcntl(fd, nix::libc::F_GETFD);
-            if flags < 0
-                || nix::libc::fcntl(fd, nix::libc::F_SETFD, flags & !nix::libc::FD_CLOEXEC) < 0
-            {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(())
-        });
+        // The descriptor is close-on-exec, as all of kstrun's: shred alone inherits it.
+        shred.pre_exec(move || crate::exec::inherit_on_exec(fd).map_err(io::Error::from));
     }
     let status = shred
         .status()

@@ -84,10 +84,7 @@ fn permitted(path: &Path, meta: &Metadata, read_only: bool) -> Result<(), &'stat
     if !read_only && access(path, AccessFlags::W_OK).is_err() {
         return Err("cannot be written by this user");
     }
-    let folder = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
+    let folder = folder_of(path);
     if access(folder, AccessFlags::W_OK | AccessFlags::X_OK).is_err() {
         return Err("is in a folder this user cannot remove it from");
     }
@@ -177,9 +174,14 @@ impl Target {
 
     /// The folder holding the file's name, for the fsync after unlinking.
     pub fn folder(&self) -> &Path {
-        match self.path.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent,
-            _ => Path::new("."),
-        }
+        folder_of(&self.path)
+    }
+}
+
+/// The folder holding `path`'s name (`.` for a bare name).
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
     }
 }
