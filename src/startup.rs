@@ -13,11 +13,23 @@
 //! * opens `/dev/null` on any of descriptors 0, 1 and 2 that is closed, so
 //!   that no file kstrun opens (a manifest, a memfd holding a secret file)
 //!   can land on a standard descriptor and be written to or handed to the
-//!   child as one;
+//!   child as one; a closed stdout is remembered, so that a command whose
+//!   output is the point (`export`, `check`) fails instead of writing to
+//!   `/dev/null` (see [`stdout_was_closed`]);
 //! * tells glibc's allocator to keep freed memory (see
 //!   `keep_freed_heap_memory`).
 
 use nix::libc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Whether descriptor 1 was closed when kstrun started.
+static STDOUT_WAS_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Whether kstrun was started with its stdout closed (`kstrun export >&-`);
+/// descriptor 1 is then `/dev/null`, and output written there is lost.
+pub fn stdout_was_closed() -> bool {
+    STDOUT_WAS_CLOSED.load(Ordering::Relaxed)
+}
 
 /// Runs the start-up; call before anything else in `main`.
 pub fn begin() {
@@ -64,6 +76,9 @@ fn open_closed_standard_descriptors() {
     }
     for pollfd in fds {
         if pollfd.revents & libc::POLLNVAL != 0 {
+            if pollfd.fd == libc::STDOUT_FILENO {
+                STDOUT_WAS_CLOSED.store(true, Ordering::Relaxed);
+            }
             // SAFETY: a NUL-terminated path; open returns the lowest free
             // descriptor, which is this one since the lower ones are open.
             let fd = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) };

@@ -89,6 +89,52 @@ fn unwritable_output_never_aborts_kstrun() {
     }
 }
 
+/// A standard descriptor closed when kstrun starts gets `/dev/null`, so that
+/// nothing kstrun opens (here the memfd of a file secret) lands on it: the
+/// child sees `/dev/null` there and its file secret above 2. `check` and
+/// `export` started with stdout closed fail instead of writing nowhere.
+#[test]
+fn closed_standard_descriptors_become_dev_null_and_closed_stdout_fails_output() {
+    let sandbox = Sandbox::new();
+    sandbox.manifest("[secrets]\nX = \"x.y\"\nF = { path = \"f.g\", as = \"file\" }\n");
+    // The child reports on stderr, the one descriptor left open (with the
+    // test builtin: an external command would see the shell's redirection).
+    let report = "for fd in 0 1; do [ /proc/self/fd/$fd -ef /dev/null ] && echo null >&2; done; \
+                  echo \"F=$F\" >&2";
+    let started_closed = |arguments: &[&str], value: &str| {
+        std::process::Command::new("sh")
+            .current_dir(sandbox.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", sandbox.path())
+            .env("X_Y", value)
+            .env("F_G", "file-bytes")
+            .args(["-c", "exec \"$0\" \"$@\" <&- >&-"])
+            .arg(env!("CARGO_BIN_EXE_kstrun"))
+            .args(arguments)
+            .output()
+            .unwrap()
+    };
+    let output = started_closed(&["--", "sh", "-c", report], "v");
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines[..2], ["null", "null"], "{stderr}");
+    let fd: u32 = lines[2]
+        .strip_prefix("F=/dev/fd/")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(fd > 2, "{stderr}");
+    for subcommand in ["check", "export"] {
+        let output = started_closed(&[subcommand], "s3cr3t-value-q9");
+        assert_failed_125(
+            &output,
+            &["writing to stdout: it was closed when kstrun started"],
+        );
+        assert_no_leak(&output, &["s3cr3t-value-q9"]);
+    }
+}
+
 /// `--init` given before the `run` subcommand is run's own (kstrun stays as
 /// the child's parent); before any other subcommand it is a usage error,
 /// never dropped unseen.

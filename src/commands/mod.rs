@@ -10,8 +10,14 @@ use crate::error::Error;
 use std::io::Write;
 
 /// Writes a command's whole output to stdout. A stdout that cannot take it
-/// (a closed pipe, a full disk) is an error, exit 125, never a panic.
+/// (a closed pipe, a full disk, a descriptor closed when kstrun started) is
+/// an error, exit 125, never a panic.
 fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
+    if crate::startup::stdout_was_closed() {
+        return Err(Error::Child(
+            "writing to stdout: it was closed when kstrun started".to_string(),
+        ));
+    }
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(bytes)
