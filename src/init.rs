@@ -5,8 +5,11 @@
 //!
 //! * every catchable signal kstrun receives is forwarded to the child, or to
 //!   the child's process group with `--init-group` (so that a shell's own
-//!   children see it too). Fault signals (SIGSEGV, SIGBUS, ...) are kstrun's
-//!   own, as in tini, and a signal the caller ignored stays ignored;
+//!   children see it too); a signal the caller ignored stays ignored. That
+//!   includes the fault signals (SIGSEGV, SIGBUS, SIGABRT, ...) when another
+//!   process sends them (tini keeps those for itself): blocking them is safe,
+//!   since the kernel delivers a real fault of kstrun's own (and `abort`
+//!   raises SIGABRT) whatever the mask, so kstrun still dies of it;
 //! * every zombie is reaped (a `waitpid(-1)` loop on each SIGCHLD): as PID 1,
 //!   or as a child subreaper (`PR_SET_CHILD_SUBREAPER`) when it is not PID 1,
 //!   kstrun inherits every orphaned descendant;
@@ -51,12 +54,12 @@ pub enum Forward {
     Group,
 }
 
-/// The signals the supervisor takes: every catchable, non-fault signal the
-/// caller did not ignore, and SIGCHLD. To be blocked before any thread starts.
+/// The signals the supervisor takes: every catchable signal the caller did
+/// not ignore, and SIGCHLD. To be blocked before any thread starts.
 pub fn supervised_signals(state: &ProcessState) -> SignalSet {
     let mut set = SignalSet::empty();
     for signo in 1..=signals::max_signal() {
-        if signals::is_catchable(signo) && !signals::is_fault(signo) && !state.was_ignored(signo) {
+        if signals::is_catchable(signo) && !state.was_ignored(signo) {
             set.add(signo);
         }
     }

@@ -12,18 +12,6 @@ use nix::errno::Errno;
 use nix::libc;
 use std::mem::MaybeUninit;
 
-/// Signals whose default action is a synchronous fault report; never blocked
-/// or forwarded (as tini does), since blocking them turns a crash into a hang.
-const FAULTS: [i32; 7] = [
-    libc::SIGSEGV,
-    libc::SIGBUS,
-    libc::SIGILL,
-    libc::SIGFPE,
-    libc::SIGTRAP,
-    libc::SIGSYS,
-    libc::SIGABRT,
-];
-
 /// The highest signal number (the last real-time signal).
 pub fn max_signal() -> i32 {
     libc::SIGRTMAX()
@@ -32,11 +20,6 @@ pub fn max_signal() -> i32 {
 /// Whether `signo` can be caught, blocked or ignored at all.
 pub fn is_catchable(signo: i32) -> bool {
     signo != libc::SIGKILL && signo != libc::SIGSTOP
-}
-
-/// Whether `signo` reports a fault in the receiving process.
-pub fn is_fault(signo: i32) -> bool {
-    FAULTS.contains(&signo)
 }
 
 /// A set of signals, by number.

@@ -51,6 +51,14 @@ fn every_catchable_signal_is_forwarded_to_the_child() {
         ("TTOU", libc::SIGTTOU),
         ("URG", libc::SIGURG),
         ("RT", rtmin1),
+        // Sent by another process, the fault signals are forwarded too.
+        ("SEGV", libc::SIGSEGV),
+        ("BUS", libc::SIGBUS),
+        ("ILL", libc::SIGILL),
+        ("FPE", libc::SIGFPE),
+        ("TRAP", libc::SIGTRAP),
+        ("SYS", libc::SIGSYS),
+        ("ABRT", libc::SIGABRT),
     ];
     let mut script = String::new();
     for (name, signo) in &signals {
