@@ -138,7 +138,7 @@ fn parse_secret_option(index: usize, spec: &str) -> Result<(&str, &str), Manifes
     let Some((var, path)) = spec.split_once('=') else {
         return Err(ManifestError::option(format!("-s number {number}: {HINT}")));
     };
-    if !is_variable_name(var) {
+    if !is_variable_name(var.as_bytes()) {
         return Err(ManifestError::option(format!(
             "-s number {number}: the part before '=' is not a variable name ([A-Za-z_][A-Za-z0-9_]*); {HINT}"
         )));

@@ -171,3 +171,33 @@ fn file_secrets_are_left_out_with_a_warning() {
     assert!(stderr.contains("TLS is delivered as a file"), "{stderr}");
     common::assert_no_leak(&output, &["file-secret-value"]);
 }
+
+/// A `pass` glob passes variable names only: a parent variable whose name is
+/// shell code or breaks a dotenv line reaches neither the child nor `export`.
+#[test]
+fn a_pass_glob_never_passes_a_name_that_is_not_a_variable_name() {
+    let sandbox = Sandbox::new();
+    sandbox.manifest("pass = [\"LC_*\"]\n");
+    let odd = ["LC_A;touch injected;B", "LC_A-B", "LC_A\nFOO"];
+    let with_odd_names = |args: &[&str]| {
+        let mut command = sandbox.kstrun();
+        for name in odd {
+            command.env(name, "1");
+        }
+        command.env("LC_OK", "fine").args(args).output().unwrap()
+    };
+    let output = with_odd_names(&["export", "--format", "shell"]);
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "export LC_OK='fine'\n"
+    );
+    let output = with_odd_names(&["export", "--format", "dotenv"]);
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "LC_OK=fine\n");
+    let output = with_odd_names(&["--", "env", "-0"]);
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        common::env0_entries(&output.stdout),
+        [b"LC_OK=fine".to_vec()]
+    );
+}

@@ -496,7 +496,7 @@ impl Checker<'_> {
         } else {
             name.span()
         };
-        if !is_variable_name(name.get_ref()) {
+        if !is_variable_name(name.get_ref().as_bytes()) {
             return Err(self.error(
                 span,
                 format!(

@@ -2,7 +2,9 @@
 //!
 //! A pattern is an exact variable name or a name prefix followed by one
 //! trailing `*`. A bare `*` is refused: it would hand the child the whole
-//! parent environment, the very leak kstrun exists to stop.
+//! parent environment, the very leak kstrun exists to stop. A prefix matches
+//! variable names only: a parent variable named `LC_A;touch x` (possible
+//! through `execve`) would otherwise reach `export --format shell` as code.
 
 /// One `pass` entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +35,7 @@ impl PassPattern {
                 "empty pass pattern".to_string()
             });
         }
-        if !is_variable_name(body) {
+        if !is_variable_name(body.as_bytes()) {
             return Err(format!(
                 "pass pattern '{pattern}' is not a variable name ([A-Za-z_][A-Za-z0-9_]*, optionally ending in *)"
             ));
@@ -49,14 +51,16 @@ impl PassPattern {
     pub fn matches(&self, name: &[u8]) -> bool {
         match self {
             PassPattern::Exact(exact) => name == exact.as_bytes(),
-            PassPattern::Prefix(prefix) => name.starts_with(prefix.as_bytes()),
+            PassPattern::Prefix(prefix) => {
+                name.starts_with(prefix.as_bytes()) && is_variable_name(name)
+            }
         }
     }
 }
 
 /// `[A-Za-z_][A-Za-z0-9_]*`.
-pub fn is_variable_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
+pub fn is_variable_name(name: &[u8]) -> bool {
+    let mut bytes = name.iter().copied();
     matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
@@ -71,6 +75,9 @@ mod tests {
         assert!(!PassPattern::parse("PATH").unwrap().matches(b"PATHX"));
         assert!(PassPattern::parse("LC_*").unwrap().matches(b"LC_ALL"));
         assert!(!PassPattern::parse("LC_*").unwrap().matches(b"LANG"));
+        for odd in [&b"LC_A;touch x"[..], b"LC_A-B", b"LC_\nX", b"LC_\xff"] {
+            assert!(!PassPattern::parse("LC_*").unwrap().matches(odd));
+        }
     }
 
     #[test]
