@@ -289,7 +289,7 @@ fn both_backends_answer_alike_where_sops_has_its_own_rules() {
     let sandbox = Sandbox::new();
     let env = sandbox.env();
     let whole_file = std::fs::read_to_string(fixtures().join("plain/basic.yaml")).unwrap();
-    let cases: [(&str, &[&str], Option<&str>); 14] = [
+    let cases: [(&str, &[&str], Option<&str>); 17] = [
         ("duplicates.sops.env", &["API_KEY"], Some("new-current")),
         ("duplicates.sops.env", &["OTHER"], Some("kept")),
         ("duplicates.sops.json", &["token"], Some("second")),
@@ -337,6 +337,10 @@ fn both_backends_answer_alike_where_sops_has_its_own_rules() {
             &["database", "password"],
             Some(&whole_file),
         ),
+        // sops cannot print these as JSON: the YAML file is read as YAML.
+        ("yaml_only.sops.yaml", &["greeting"], Some("hello")),
+        ("yaml_only.sops.yaml", &["ratio"], Some("+Inf")),
+        ("yaml_only.sops.yaml", &["undefined"], Some("NaN")),
     ];
     for (file, segments, expected) in cases {
         for backend in [SopsBackend::Native, SopsBackend::Binary] {
@@ -357,5 +361,26 @@ fn both_backends_answer_alike_where_sops_has_its_own_rules() {
                 ),
             }
         }
+    }
+}
+
+/// A value that is not UTF-8 reaches the child byte for byte from the native
+/// backend; the binary backend, which would only see sops's base64 for it,
+/// refuses the file with a reason instead of handing over the base64 text.
+#[test]
+fn a_value_that_is_not_utf8_is_exact_natively_and_refused_by_the_binary_backend() {
+    let Some(sops) = tool("sops") else { return };
+    let sandbox = Sandbox::new();
+    let env = sandbox.env();
+    let file = fixture("binary_value.sops.yaml");
+    let mut r = resolver(settings(&file, SopsBackend::Native), env.clone());
+    let record = r.resolve(&request(&["raw"])).unwrap().unwrap();
+    assert_eq!(record.value.as_bytes(), b"\xff\xfe");
+    let mut s = settings(&file, SopsBackend::Binary);
+    s.binary = sops.display().to_string();
+    let mut r = resolver(s, env);
+    match r.resolve(&request(&["greeting"])) {
+        Err(e) => assert!(e.to_string().contains("not UTF-8"), "{e}"),
+        Ok(found) => panic!("binary backend answered: {:?}", found.is_some()),
     }
 }

@@ -1,12 +1,16 @@
 //! The `sops` executable as a backend, for files the native reader cannot
 //! open (KMS, PGP, Vault, Shamir key groups, comment-driven rules).
 //!
-//! sops is asked for JSON output where the format allows, so its answer goes
-//! through one parser into the same [`Document`] shape the native backend
-//! builds (multi-document YAML is the exception: sops's JSON output keeps only
-//! the first document, so those files come back as YAML). Its standard error
-//! is never shown: it is reduced to one of a few fixed reasons, chosen by exit
-//! status and known phrases, because sops may quote file content there.
+//! sops's answer is parsed into the same [`Document`] shape the native
+//! backend builds. A YAML file is asked for as YAML: sops's JSON output keeps
+//! only the first document and cannot hold `.inf` or `.nan` (sops fails on
+//! the whole file). The other formats are asked for as JSON, which keeps a
+//! repeated key twice where YAML output would be refused as invalid. A value
+//! that is not UTF-8 is one sops prints as YAML `!!binary` (base64), a tag the
+//! YAML reader drops: rather than hand over the base64 text as the value, such
+//! output is refused. Its standard error is never shown: it is reduced to one
+//! of a few fixed reasons, chosen by exit status and known phrases, because
+//! sops may quote file content there.
 
 use super::child;
 use super::error::{ErrorKind, Result, SopsError};
@@ -28,18 +32,16 @@ pub struct BinaryOptions {
 }
 
 /// Decrypts `path` (of `format`, not `Auto`) with the sops executable.
-/// `multi_document` asks for YAML output, to keep every document.
 pub fn decrypt(
     path: &Path,
     format: Format,
-    multi_document: bool,
     options: &BinaryOptions,
     env: Option<&Environment>,
 ) -> Result<Document> {
     let input = format.sops_name();
     let output = match format {
         Format::Binary => "binary",
-        Format::Yaml if multi_document => "yaml",
+        Format::Yaml => "yaml",
         _ => "json",
     };
     let args: Vec<OsString> = vec![
@@ -142,6 +144,12 @@ fn number_leaf(int: Option<String>, unsigned: Option<u64>, float: Option<f64>) -
 }
 
 fn from_yaml_output(bytes: &[u8]) -> Result<Document> {
+    if memchr::memmem::find(bytes, b"!!binary").is_some() {
+        return Err(SopsError::new(
+            ErrorKind::Binary,
+            "sops printed a value that is not UTF-8 (YAML !!binary), which the binary backend cannot hand over as it is; the native backend can (age keys)",
+        ));
+    }
     let mut roots = Vec::new();
     for document in serde_yaml::Deserializer::from_slice(bytes) {
         let value = serde_yaml::Value::deserialize(document).map_err(|_| {
@@ -209,6 +217,19 @@ mod tests {
         }
         assert_eq!(failure(Some(51), b"").kind, ErrorKind::Decryption);
         assert_eq!(failure(Some(128), b"").kind, ErrorKind::NoIdentity);
+    }
+
+    #[test]
+    fn yaml_output_keeps_infinities_and_refuses_binary_values() {
+        let doc = from_yaml_output(b"a: .inf\nb: -.inf\nc: .nan\n").unwrap();
+        for (key, text) in [("a", "+Inf"), ("b", "-Inf"), ("c", "NaN")] {
+            let Some(Node::Leaf(leaf)) = doc.get([key]) else {
+                panic!("{key}: not a leaf")
+            };
+            assert_eq!(&leaf.text[..], text.as_bytes());
+        }
+        let err = from_yaml_output(b"a: hello\nb: !!binary //4=\n").unwrap_err();
+        assert!(err.reason.contains("not UTF-8"), "{err}");
     }
 
     #[test]
