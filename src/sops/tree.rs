@@ -183,11 +183,19 @@ fn walk<'a, 's>(mut node: &'a Node, segments: impl Iterator<Item = &'s str>) -> 
     for segment in segments {
         node = match node {
             Node::Map(items) => items.iter().rfind(|(k, _)| k == segment).map(|(_, n)| n)?,
-            Node::List(items) => items.get(segment.parse::<usize>().ok()?)?,
+            Node::List(items) => items.get(list_index(segment)?)?,
             Node::Leaf(_) | Node::Null => return None,
         };
     }
     Some(node)
+}
+
+/// A segment that indexes a list: a whole number written plainly (`0`,
+/// `12`), not `+1` or `01`, which `usize`'s parser would also take.
+fn list_index(segment: &str) -> Option<usize> {
+    let plain = segment.bytes().all(|b| b.is_ascii_digit())
+        && (segment == "0" || !segment.starts_with('0'));
+    plain.then(|| segment.parse().ok()).flatten()
 }
 
 impl Node {
@@ -334,6 +342,9 @@ mod tests {
         );
         assert!(matches!(doc.get(["a", "0"]), Some(Node::Leaf(_))));
         assert!(doc.get(["a", "1"]).is_none());
+        for not_an_index in ["+0", "00", "-0", " 0", ""] {
+            assert!(doc.get(["a", not_an_index]).is_none(), "{not_an_index}");
+        }
         assert!(doc.get(["a", "x"]).is_none());
         assert!(matches!(doc.get("b".split('.')), Some(Node::Leaf(_))));
         assert_eq!(doc.leaf_count(), 2);
