@@ -17,6 +17,8 @@ const VALUES: &[(&str, &str)] = &[
     ("HASH", "value # not a comment"),
     ("EQUALS", "=a=b="),
     ("UTF8", "pâté 🍞"),
+    ("PUNCT", "p@ss!w*rd(~^[]{}|<>;?&)"),
+    ("UNICODE", "pâté🍞"),
     ("EMPTY", ""),
     ("CONTROL", "tab\there\rcr\x01"),
 ];
@@ -111,10 +113,34 @@ fn dotenv_output_loads_back_with_python_dotenv() {
 fn plain_dotenv_values_are_written_bare_for_docker() {
     let sandbox = sandbox_with_values();
     let text = String::from_utf8(export(&sandbox, "dotenv")).unwrap();
-    assert!(
-        text.contains("PLAIN=postgres://user@host:5432/db\n"),
-        "{text}"
-    );
+    for line in [
+        "PLAIN=postgres://user@host:5432/db\n",
+        "PUNCT=p@ss!w*rd(~^[]{}|<>;?&)\n",
+        "UNICODE=pâté🍞\n",
+    ] {
+        assert!(text.contains(line), "{text}");
+    }
+}
+
+/// A value that is not UTF-8 cannot go into a dotenv file (python-dotenv,
+/// docker and systemd refuse the file) or JSON: an error naming the
+/// variable, never a file no reader takes.
+#[test]
+fn dotenv_and_json_refuse_a_value_that_is_not_utf8() {
+    use std::os::unix::ffi::OsStrExt;
+    let sandbox = Sandbox::new();
+    sandbox.manifest("[secrets]\nRAW = \"raw.value\"\n");
+    for format in ["dotenv", "json"] {
+        let output = sandbox
+            .kstrun()
+            .env("RAW_VALUE", std::ffi::OsStr::from_bytes(b"caf\xe9-planted"))
+            .args(["export", "--format", format])
+            .output()
+            .unwrap();
+        common::assert_failed_125(&output, &["RAW: value is not UTF-8", "--format shell"]);
+        assert!(output.stdout.is_empty());
+        common::assert_no_leak(&output, &["planted"]);
+    }
 }
 
 #[test]

@@ -6,15 +6,19 @@
 //! outlive this process, and writing the value to a file is what they avoid.
 //!
 //! * `shell`: `export NAME='value'`, `'` written as `'\''`; `eval` restores every byte.
-//! * `dotenv`: `NAME=value` when the value is plain (letters, digits and
-//!   `_-./:@%+,=`), which every dotenv reader takes as is; otherwise
+//! * `dotenv`: `NAME=value` when the value is plain (UTF-8 without
+//!   whitespace, control characters, quotes, `\`, `$`, `#` or backticks:
+//!   `p@ss!w*rd` is plain), which every dotenv reader, docker, compose and
+//!   systemd take as is; otherwise
 //!   `NAME='value'` with `\` and `'` escaped by a backslash, as python-dotenv
 //!   reads it (newlines kept inside the quotes; it expands `${VAR}` even
 //!   inside single quotes unless loaded with `interpolate=False`). Docker
 //!   compose and systemd's `EnvironmentFile` take single-quoted text
 //!   literally, so they read it back unless it needed an escape: a value
 //!   holding `'` or `\` draws a warning naming its variable. `docker
-//!   --env-file` strips no quotes at all: it takes plain values only.
+//!   --env-file` strips no quotes at all: it takes plain values only. A value
+//!   that is not UTF-8 is an error: python-dotenv, docker and systemd all
+//!   refuse such a file.
 //! * `json`: one object; a value that is not UTF-8 is an error.
 
 use crate::child::{ChildEnv, FileSecrets};
@@ -53,7 +57,14 @@ pub fn run(plan: Plan, format: ExportFormat, report: &Reporter) -> Result<i32, E
     }
     let text = SecretValue::from_bytes(match format {
         ExportFormat::Shell => lines(&env, shell_line),
-        ExportFormat::Dotenv => lines(&env, dotenv_line),
+        ExportFormat::Dotenv => {
+            for (name, value) in env.vars() {
+                if value.as_str().is_none() {
+                    return Err(not_utf8(name, "dotenv readers refuse it"));
+                }
+            }
+            lines(&env, dotenv_line)
+        }
         ExportFormat::Json => json(&env)?,
     });
     if std::io::stdout().is_terminal() {
@@ -91,14 +102,22 @@ fn dotenv_escaped(byte: u8) -> bool {
     byte == b'\'' || byte == b'\\'
 }
 
+/// Whether a dotenv reader takes `value` as it is, unquoted: UTF-8 without
+/// whitespace (trimmed, or ending a value), control characters, quotes and
+/// `\` (quoting and escapes), `$` (interpolation), `#` (comments) or a
+/// backtick.
+fn dotenv_plain(value: &[u8]) -> bool {
+    std::str::from_utf8(value).is_ok_and(|text| {
+        text.chars()
+            .all(|c| !c.is_whitespace() && !c.is_control() && !"'\"\\$#`".contains(c))
+    })
+}
+
 /// `NAME=value` for plain values, else `NAME='value'` with `\\` and `\'` escapes.
 pub fn dotenv_line(name: &str, value: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(name.as_bytes());
     out.push(b'=');
-    let plain = value
-        .iter()
-        .all(|b| b.is_ascii_alphanumeric() || b"_-./:@%+,=".contains(b));
-    if plain {
+    if dotenv_plain(value) {
         out.extend_from_slice(value);
     } else {
         out.push(b'\'');
@@ -113,14 +132,19 @@ pub fn dotenv_line(name: &str, value: &[u8], out: &mut Vec<u8>) {
     out.push(b'\n');
 }
 
+/// The error for a value a format cannot hold: it is not UTF-8.
+fn not_utf8(name: &str, why: &str) -> Error {
+    Error::Child(format!(
+        "{name}: value is not UTF-8, which {why}; use --format shell"
+    ))
+}
+
 fn json(env: &ChildEnv) -> Result<Vec<u8>, Error> {
     let mut object = serde_json::Map::new();
     for (name, value) in env.vars() {
-        let text = value.as_str().ok_or_else(|| {
-            Error::Child(format!(
-                "{name}: value is not UTF-8, which JSON cannot hold; use --format shell"
-            ))
-        })?;
+        let text = value
+            .as_str()
+            .ok_or_else(|| not_utf8(name, "JSON cannot hold"))?;
         object.insert(name.to_string(), serde_json::Value::from(text));
     }
     let mut out = serde_json::to_vec_pretty(&object)
@@ -145,6 +169,15 @@ mod tests {
         let mut out = Vec::new();
         dotenv_line("A", b"postgres://u@h:5432/db", &mut out);
         dotenv_line("B", b"a b'\\", &mut out);
-        assert_eq!(out, b"A=postgres://u@h:5432/db\nB='a b\\'\\\\'\n");
+        dotenv_line("C", "p@ss!w*rd(~^[]{}|<>;?&)pâté".as_bytes(), &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "A=postgres://u@h:5432/db\nB='a b\\'\\\\'\nC=p@ss!w*rd(~^[]{}|<>;?&)pâté\n"
+        );
+        for quoted in ["a b", "$X", "a#b", "`x`", "\"q\"", "tab\t", "nbsp\u{a0}"] {
+            let mut out = Vec::new();
+            dotenv_line("D", quoted.as_bytes(), &mut out);
+            assert_eq!(out[2], b'\'', "{quoted}");
+        }
     }
 }
