@@ -197,13 +197,26 @@ pub struct CompletionsArgs {
 /// would for most tools; clap would read it as an empty value, an error.
 pub const OPTION_VARIABLES: [&str; 2] = ["KSTRUN_MANIFEST", "KSTRUN_SCOPE"];
 
-/// Removes the [`OPTION_VARIABLES`] that are set but empty. Call before any
-/// other thread starts, before parsing.
-pub fn forget_empty_option_variables() {
-    for name in OPTION_VARIABLES {
-        if std::env::var_os(name).is_some_and(|value| value.is_empty()) {
-            std::env::remove_var(name);
-        }
+/// Removes the [`OPTION_VARIABLES`] that are set but empty, so that clap
+/// does not see them, and returns their names for
+/// [`restore_empty_option_variables`]. Call before any other thread starts,
+/// just before parsing.
+pub fn hide_empty_option_variables() -> Vec<&'static str> {
+    let empty: Vec<&'static str> = OPTION_VARIABLES
+        .into_iter()
+        .filter(|name| std::env::var_os(name).is_some_and(|value| value.is_empty()))
+        .collect();
+    for name in &empty {
+        std::env::remove_var(name);
+    }
+    empty
+}
+
+/// Sets the hidden variables back, empty, right after parsing: the parent
+/// had them, so a `pass` pattern matching them hands them to the child.
+pub fn restore_empty_option_variables(hidden: &[&str]) {
+    for name in hidden {
+        std::env::set_var(name, "");
     }
 }
 

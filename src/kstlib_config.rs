@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 pub struct KstlibSettings {
     /// `secrets.sops.path`, made relative to the config's folder.
     pub sops_path: Option<PathBuf>,
-    /// `secrets.sops.binary`.
+    /// `secrets.sops.binary`, a relative path made relative to the config's folder.
     pub sops_binary: Option<String>,
     /// `secrets.keyring.service`.
     pub keyring_service: Option<String>,
@@ -101,14 +101,20 @@ pub fn load(path: &Path) -> Result<KstlibSettings, ManifestError> {
             })
         })
         .transpose()?;
-    if keyring.service.as_deref() == Some("") {
-        return Err(invalid(
-            "secrets.keyring.service may not be empty".to_string(),
-        ));
+    for (value, setting) in [
+        (&keyring.service, "keyring.service"),
+        (&sops.path, "sops.path"),
+        (&sops.binary, "sops.binary"),
+    ] {
+        if value.as_deref() == Some("") {
+            return Err(invalid(format!("secrets.{setting} may not be empty")));
+        }
     }
     Ok(KstlibSettings {
         sops_path: sops.path.map(|p| folder.join(p)),
-        sops_binary: sops.binary,
+        sops_binary: sops
+            .binary
+            .map(|b| crate::manifest::executable_in(folder, b)),
         keyring_service: keyring.service,
         secure_delete_method: method,
         secure_delete_passes: secure_delete.passes,

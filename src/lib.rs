@@ -126,9 +126,18 @@ fn load_plan(global: GlobalArgs) -> Result<Plan, Error> {
     let scope = global.scope.as_deref();
     let manifest = match manifest::locate(global.manifest.as_deref()) {
         Some(file) => Manifest::load(&file, scope)?,
-        None if !global.secret.is_empty() => {
-            Manifest::empty(&std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")))
-        }
+        // Scopes are defined in a manifest: without one, any scope is unknown
+        // (and a typo must not silently pick other env names and keyring users).
+        None if !global.secret.is_empty() => match scope {
+            Some(scope) => {
+                return Err(Error::Usage(format!(
+                    "unknown scope '{scope}': no manifest, so no scope is defined (unset KSTRUN_SCOPE or drop --scope)"
+                )))
+            }
+            None => {
+                Manifest::empty(&std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")))
+            }
+        },
         None => {
             return Err(ManifestError::in_file(
                 Path::new("kstrun.toml"),

@@ -31,8 +31,10 @@ extern "C" fn main(
     _argv: *const *const std::ffi::c_char,
 ) -> std::ffi::c_int {
     kstrun::startup::begin();
-    kstrun::cli::forget_empty_option_variables();
-    let cli = match parse() {
+    let hidden = kstrun::cli::hide_empty_option_variables();
+    let parsed = parse();
+    kstrun::cli::restore_empty_option_variables(&hidden);
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(error) => {
             // Help and version go to stdout with status 0; usage errors are kstrun failures.

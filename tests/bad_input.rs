@@ -274,7 +274,14 @@ const CASES: &[Case] = &[
         manifest: Some("[env]\nE = \"a\\u0000b\"\n"),
         args: &[],
         env: &[],
-        expect: &["[env] E", "NUL byte"],
+        expect: &["kstrun.toml:2:5", "[env] E", "NUL byte"],
+    },
+    Case {
+        name: "command with a NUL byte",
+        manifest: Some("command = \"\\u0000planted-secret-4711 x\"\n"),
+        args: &["--no-command-marker"],
+        env: &[],
+        expect: &["kstrun.toml:1:", "command: an argument holds a NUL byte"],
     },
     Case {
         name: "unknown option",
@@ -387,6 +394,62 @@ const CASES: &[Case] = &[
         expect: &["kstrun.toml:2:", "[providers.keyring] service may not be empty"],
     },
     Case {
+        name: "empty sops path",
+        manifest: Some("[providers.sops]\npath = \"\"\n"),
+        args: &[],
+        env: &[],
+        expect: &["kstrun.toml:2:", "[providers.sops] path may not be empty"],
+    },
+    Case {
+        name: "empty sops binary",
+        manifest: Some("[providers.sops]\nbinary = \"\"\n"),
+        args: &[],
+        env: &[],
+        expect: &["kstrun.toml:2:", "[providers.sops] binary may not be empty"],
+    },
+    Case {
+        name: "empty sops identity",
+        manifest: Some("[providers.sops]\nidentity = \"\"\n"),
+        args: &[],
+        env: &[],
+        expect: &["kstrun.toml:2:", "[providers.sops] identity may not be empty"],
+    },
+    Case {
+        name: "empty sops file of an entry",
+        manifest: Some("[secrets]\nA = { path = \"a\", sops = \"\" }\n"),
+        args: &[],
+        env: &[],
+        expect: &["kstrun.toml:2:", "secret A: 'sops' (a file) may not be empty"],
+    },
+    Case {
+        name: "empty config",
+        manifest: Some("config = \"\"\n"),
+        args: &[],
+        env: &[],
+        expect: &["kstrun.toml:1:", "config may not be empty"],
+    },
+    Case {
+        name: "kstlib config empty sops path",
+        manifest: Some("config = \"s.yml\"\n"),
+        args: &[],
+        env: &[],
+        expect: &["s.yml", "secrets.sops.path may not be empty"],
+    },
+    Case {
+        name: "a clash made by a scope not chosen",
+        manifest: Some("[secrets]\nDB = \"db.url\"\n[scopes.dev.env]\nDB = \"x\"\n"),
+        args: &[],
+        env: &[],
+        expect: &["with scope 'dev':", "'DB' is defined twice"],
+    },
+    Case {
+        name: "a scope without a manifest",
+        manifest: None,
+        args: &["--scope", "prdo", "-s", "X=x.y", "--set", "x.y=planted-secret-4711"],
+        env: &[],
+        expect: &["unknown scope 'prdo': no manifest"],
+    },
+    Case {
         name: "kstlib config unknown method",
         manifest: Some("config = \"u.yml\"\n"),
         args: &[],
@@ -414,6 +477,7 @@ fn every_bad_input_fails_cleanly_with_125_and_no_child() {
         sandbox.write("p.yml", b"secrets:\n  secure_delete:\n    passes: 0\n");
         sandbox.write("e.yml", b"secrets:\n  keyring:\n    service: ''\n");
         sandbox.write("u.yml", b"secrets:\n  secure_delete:\n    method: erase\n");
+        sandbox.write("s.yml", b"secrets:\n  sops:\n    path: ''\n");
         let mut command = sandbox.kstrun();
         for (k, v) in case.env {
             command.env(k, v);

@@ -135,6 +135,33 @@ fn closed_standard_descriptors_become_dev_null_and_closed_stdout_fails_output() 
     }
 }
 
+/// A relative `binary` path is relative to the manifest's folder, as every
+/// other path in it is, whatever folder kstrun runs in.
+#[test]
+fn a_relative_sops_binary_is_relative_to_the_manifest() {
+    let sandbox = Sandbox::new();
+    let tool = sandbox.write(
+        "p/tools/sops",
+        b"#!/bin/sh\nprintf 'a:\\n  b: from-the-tool\\n'\n",
+    );
+    std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+    sandbox.write("p/s.yaml", b"a: {b: ENC[...]}\n");
+    sandbox.write(
+        "p/kstrun.toml",
+        b"[providers.sops]\npath = \"s.yaml\"\nbinary = \"tools/sops\"\nbackend = \"binary\"\n[secrets]\nA = \"a.b\"\n",
+    );
+    let output = sandbox
+        .kstrun()
+        .args(["-m", "p/kstrun.toml", "--", "printenv", "A"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "from-the-tool\n",
+        "{output:?}"
+    );
+}
+
 /// `--init` given before the `run` subcommand is run's own (kstrun stays as
 /// the child's parent); before any other subcommand it is a usage error,
 /// never dropped unseen.
@@ -369,22 +396,28 @@ fn an_unresolved_optional_secret_is_unset_even_where_pass_would_bring_it() {
     assert_eq!(String::from_utf8_lossy(&output.stdout), "resolved-token\n");
 }
 
-/// `KSTRUN_MANIFEST=` and `KSTRUN_SCOPE=` (set but empty) count as unset;
-/// an empty `-m ''` typed on purpose is a usage error that says what is wrong.
+/// `KSTRUN_MANIFEST=` and `KSTRUN_SCOPE=` (set but empty) count as unset,
+/// and still reach the child, empty, when `pass` lets them; an empty `-m ''`
+/// typed on purpose is a usage error that says what is wrong.
 #[test]
 fn empty_option_variables_count_as_unset() {
     let sandbox = Sandbox::new();
-    sandbox.manifest("[env]\nFROM_MANIFEST = \"yes\"\n");
+    sandbox.manifest("pass = [\"KSTRUN_*\"]\n[env]\nFROM_MANIFEST = \"yes\"\n");
     let output = sandbox
         .kstrun()
         .env("KSTRUN_MANIFEST", "")
         .env("KSTRUN_SCOPE", "")
-        .args(["--", "printenv", "FROM_MANIFEST"])
+        .args(["--", "env", "-0"])
         .output()
         .unwrap();
     assert_eq!(
-        String::from_utf8_lossy(&output.stdout),
-        "yes\n",
+        env0_entries(&output.stdout),
+        [
+            &b"KSTRUN_MANIFEST="[..],
+            b"KSTRUN_SCOPE=",
+            b"FROM_MANIFEST=yes"
+        ]
+        .map(<[u8]>::to_vec),
         "{output:?}"
     );
     let output = sandbox

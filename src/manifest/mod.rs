@@ -183,6 +183,9 @@ impl Manifest {
         let folder = file.parent().map(Path::to_path_buf).unwrap_or_default();
         let raw = checker.apply_scope(raw, scope, &folder)?;
         let kstlib = match &raw.config {
+            Some(config) if config.get_ref().is_empty() => {
+                return Err(checker.error(config.span(), "config may not be empty"))
+            }
             Some(config) => kstlib_config::load(&folder.join(config.get_ref()))?,
             None => KstlibSettings::default(),
         };
@@ -251,7 +254,12 @@ impl Checker<'_> {
             }
             if Some(name.as_str()) != scope {
                 let overlaid = raw.clone().overlay(table.get_ref().clone());
-                self.check(overlaid, folder, KstlibSettings::default())?;
+                self.check(overlaid, folder, KstlibSettings::default())
+                    .map_err(|mut e| {
+                        // Checked although not chosen: say which scope is at fault.
+                        e.message = format!("with scope '{name}': {}", e.message);
+                        e
+                    })?;
             }
         }
         let Some(name) = scope else { return Ok(raw) };
@@ -328,6 +336,18 @@ impl Checker<'_> {
                 Duration::from_millis(self.positive(&timeout, "timeout_ms", 600_000)?);
         }
         let sops = providers.sops.unwrap_or_default();
+        for (setting, name) in [
+            (&sops.path, "path"),
+            (&sops.binary, "binary"),
+            (&sops.identity, "identity"),
+        ] {
+            if let Some(value) = setting.as_ref().filter(|v| v.get_ref().is_empty()) {
+                return Err(self.error(
+                    value.span(),
+                    format!("[providers.sops] {name} may not be empty"),
+                ));
+            }
+        }
         if let Some(path) = sops.path {
             manifest.sops.path = folder.join(path.get_ref());
             manifest.sops.path_configured = true;
@@ -335,7 +355,9 @@ impl Checker<'_> {
             manifest.sops.path = path;
             manifest.sops.path_configured = true;
         }
-        if let Some(binary) = sops.binary.or(kstlib.sops_binary) {
+        if let Some(binary) = sops.binary {
+            manifest.sops.binary = executable_in(folder, binary.into_inner());
+        } else if let Some(binary) = kstlib.sops_binary {
             manifest.sops.binary = binary;
         }
         if let Some(backend) = sops.backend {
@@ -397,6 +419,15 @@ impl Checker<'_> {
         let mut env_names = HashSet::new();
         for (name, value) in raw.env.unwrap_or_default() {
             self.variable(&name, &value.span(), &env_names, "[env]")?;
+            if value.get_ref().0.contains('\0') {
+                return Err(self.error(
+                    value.span(),
+                    format!(
+                        "[env] {}: the value holds a NUL byte, which no environment variable can",
+                        name.get_ref()
+                    ),
+                ));
+            }
             env_names.insert(name.get_ref().clone());
             manifest.env.push((name.into_inner(), value.into_inner().0));
         }
@@ -420,6 +451,12 @@ impl Checker<'_> {
             .map_err(|e| self.error(command.span(), format!("command: {e}")))?;
         if words.is_empty() {
             return Err(self.error(command.span(), "command is empty"));
+        }
+        if words.iter().any(|word| word.contains('\0')) {
+            return Err(self.error(
+                command.span(),
+                "command: an argument holds a NUL byte, which no argument can",
+            ));
         }
         Ok(words)
     }
@@ -561,11 +598,17 @@ impl Checker<'_> {
                 Some(tiers)
             }
         };
+        let sops = match table.sops {
+            Some(file) if file.is_empty() => {
+                return Err(format!("secret {var}: 'sops' (a file) may not be empty"))
+            }
+            file => file.map(|file| folder.join(file)),
+        };
         Ok(SecretEntry {
             var,
             path,
             key,
-            sops: table.sops.map(|s| folder.join(s)),
+            sops,
             required: table.required.unwrap_or(true),
             default: table.default.map(|d| d.0),
             delivery,
@@ -585,6 +628,18 @@ pub fn locate(named: Option<&Path>) -> Option<PathBuf> {
         None => Some(absolute(Path::new("kstrun.toml")))
             .filter(|default| default.symlink_metadata().is_ok()),
     }
+}
+
+/// The `binary` setting as given in a file in `folder`: a bare name is
+/// looked up on PATH when sops runs; a relative path (`tools/sops`) is
+/// relative to that folder, as every other path in the file is.
+pub fn executable_in(folder: &Path, binary: String) -> String {
+    if binary.contains('/') && Path::new(&binary).is_relative() {
+        if let Some(joined) = folder.join(&binary).to_str() {
+            return joined.to_string();
+        }
+    }
+    binary
 }
 
 /// Parses a middle-tier name, or says which names are valid.

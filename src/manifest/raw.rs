@@ -61,7 +61,7 @@ pub struct RawKeyringProvider {
 #[serde(deny_unknown_fields)]
 pub struct RawSopsProvider {
     pub path: Option<Spanned<String>>,
-    pub binary: Option<String>,
+    pub binary: Option<Spanned<String>>,
     pub backend: Option<Spanned<String>>,
     pub format: Option<Spanned<String>>,
     pub cache_size: Option<Spanned<i64>>,
