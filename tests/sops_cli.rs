@@ -198,3 +198,26 @@ fn helpers_run_while_resolving_do_not_inherit_a_file_secret() {
     assert!(!helper_fds.is_empty());
     assert!(!helper_fds.contains("memfd"), "{helper_fds}");
 }
+
+/// A key given as segments, one of them holding a dot, is shown as those
+/// segments by `check` and `-v` (never as `pass.word`, which reads as two).
+#[test]
+fn a_key_with_a_dotted_segment_is_shown_as_its_segments() {
+    let sandbox = Sandbox::new();
+    let key = sandbox.write(
+        "key.txt",
+        &std::fs::read(fixture("test-age-key.txt")).unwrap(),
+    );
+    common_chmod(&key);
+    sandbox.manifest(&format!(
+        "[providers.sops]\npath = \"{}\"\nidentity = \"{}\"\nbackend = \"native\"\n[secrets]\nP = {{ path = \"p\", key = [\"pass.word\"] }}\n",
+        fixture("quoted_regex.sops.yaml").display(),
+        key.display()
+    ));
+    let output = sandbox.kstrun().arg("check").output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{output:?}");
+    assert!(stdout.contains("[\"pass.word\"]"), "{stdout}");
+    assert!(!stdout.contains("key=pass.word"), "{stdout}");
+    assert_no_leak(&output, &["dotted-secret"]);
+}

@@ -263,12 +263,24 @@ impl SopsProvider {
     }
 }
 
+/// A key's segments as `check`, `-v` and errors show them: dotted, unless a
+/// segment holds a dot itself, then as the TOML array the manifest holds
+/// (`["with.dot", "k"]`), so that it cannot be read as three segments.
+fn shown_key(segments: &[String]) -> String {
+    if segments.iter().any(|segment| segment.contains('.')) {
+        let quoted: Vec<String> = segments.iter().map(|s| format!("{s:?}")).collect();
+        format!("[{}]", quoted.join(", "))
+    } else {
+        segments.join(".")
+    }
+}
+
 impl Current {
     /// The value `request` names in this file, as a record.
     fn answer(&self, request: &SecretRequest) -> Result<Lookup, SecretError> {
         let location = &self.location;
         let key_text = || match &request.metadata.key_path {
-            Some(segments) => segments.join("."),
+            Some(segments) => shown_key(segments),
             None => request.name.clone(),
         };
         // The key inside the document: `key_path` if set, else the name's segments.
