@@ -76,12 +76,12 @@ pub fn run(cli: Cli, report: &Reporter) -> Result<i32, Error> {
             let _lifecycle = Lifecycle::begin(Mode::Exec, report)?;
             // Output to a pipe may block: interrupts are watched throughout.
             interrupt::watch();
-            commands::check::run(load_plan(global)?, args.json)
+            commands::check::run(load_plan(global, report)?, args.json)
         }
         Some(Command::Export(args)) => {
             let _lifecycle = Lifecycle::begin(Mode::Exec, report)?;
             interrupt::watch();
-            commands::export::run(load_plan(global)?, args.format, report)
+            commands::export::run(load_plan(global, report)?, args.format, report)
         }
         Some(Command::Shred(args)) => {
             let settings = commands::shred::manifest_settings(&global)?;
@@ -104,7 +104,7 @@ fn run_program(global: GlobalArgs, args: RunArgs, report: &Reporter) -> Result<i
     };
     // Hardened and interruptible from before the manifest is read until the child starts.
     let lifecycle = Lifecycle::begin(mode, report)?;
-    let mut plan = load_plan(global)?;
+    let mut plan = load_plan(global, report)?;
     let command: Vec<OsString> = if !args.command.is_empty() {
         args.command
     } else if let Some(command) = plan.command.take() {
@@ -122,7 +122,7 @@ fn run_program(global: GlobalArgs, args: RunArgs, report: &Reporter) -> Result<i
 }
 
 /// Finds and loads the manifest, then joins it with the command-line options.
-fn load_plan(global: GlobalArgs) -> Result<Plan, Error> {
+fn load_plan(global: GlobalArgs, report: &Reporter) -> Result<Plan, Error> {
     let scope = global.scope.as_deref();
     let manifest = match manifest::locate(global.manifest.as_deref()) {
         Some(file) => Manifest::load(&file, scope)?,
@@ -152,5 +152,15 @@ fn load_plan(global: GlobalArgs) -> Result<Plan, Error> {
         secret: global.secret,
         pass: global.pass,
     };
-    Ok(Plan::build(manifest, options)?)
+    let plan = Plan::build(manifest, options)?;
+    // A `--set` no secret asks for is most likely a typo, which would leave
+    // the value it meant to replace in place without a word.
+    for (path, _) in &plan.settings.overrides {
+        if !plan.entries.iter().any(|entry| entry.request.name == *path) {
+            report.warning(&format!(
+                "--set {path}: no secret has this path, so its value is not used"
+            ));
+        }
+    }
+    Ok(plan)
 }

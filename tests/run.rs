@@ -162,6 +162,33 @@ fn a_relative_sops_binary_is_relative_to_the_manifest() {
     );
 }
 
+/// A `--set` whose path no secret asks for (a typo, most likely) draws a
+/// warning naming the path, never the value; the run goes on.
+#[test]
+fn a_set_that_no_secret_asks_for_is_named_in_a_warning() {
+    let sandbox = Sandbox::new();
+    let output = sandbox
+        .kstrun()
+        .args([
+            "-s",
+            "X=x.y",
+            "--set",
+            "x.y=v",
+            "--set",
+            "x.z=unused-planted-9",
+        ])
+        .args(["--", "printenv", "X"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert_eq!(output.stdout, b"v\n");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "kstrun: warning: --set x.z: no secret has this path, so its value is not used\n"
+    );
+    assert_no_leak(&output, &["unused-planted-9"]);
+}
+
 /// `--init` given before the `run` subcommand is run's own (kstrun stays as
 /// the child's parent); before any other subcommand it is a usage error,
 /// never dropped unseen.
