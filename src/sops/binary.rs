@@ -1,16 +1,19 @@
 //! The `sops` executable as a backend, for files the native reader cannot
 //! open (KMS, PGP, Vault, Shamir key groups, comment-driven rules).
 //!
-//! sops's answer is parsed into the same [`Document`] shape the native
-//! backend builds. A YAML file is asked for as YAML: sops's JSON output keeps
-//! only the first document and cannot hold `.inf` or `.nan` (sops fails on
-//! the whole file). The other formats are asked for as JSON, which keeps a
-//! repeated key twice where YAML output would be refused as invalid. A value
-//! that is not UTF-8 is one sops prints as YAML `!!binary` (base64), a tag the
-//! YAML reader drops: rather than hand over the base64 text as the value, such
-//! output is refused. Its standard error is never shown: it is reduced to one
-//! of a few fixed reasons, chosen by exit status and known phrases, because
-//! sops may quote file content there.
+//! sops is asked for JSON output, so its answer goes through one parser
+//! into the same [`Document`] shape the native backend builds. YAML output
+//! is asked for only where JSON cannot serve: a multi-document file (sops's
+//! JSON keeps the first document only), and a YAML file holding `.inf` or
+//! `.nan`, which sops cannot print as JSON (it fails on the whole file; that
+//! file is asked for again, as YAML). JSON is preferred because sops's YAML
+//! output is the less faithful of the two (yaml.v3 prints some strings, one
+//! starting with a tab, as `null`). In YAML output a value that is not UTF-8
+//! is a `!!binary` tag the YAML reader drops: rather than hand over its base64
+//! text as the value, such output is refused. (In JSON output sops replaces
+//! each invalid byte with U+FFFD; the README says so.) Its standard error is
+//! never shown: it is reduced to one of a few fixed reasons, chosen by exit
+//! status and known phrases, because sops may quote file content there.
 
 use super::child;
 use super::error::{ErrorKind, Result, SopsError};
@@ -31,19 +34,72 @@ pub struct BinaryOptions {
     pub timeout: Duration,
 }
 
+/// sops's exit status when it cannot print the tree in the asked format.
+const ERROR_DUMPING_TREE: i32 = 4;
+
 /// Decrypts `path` (of `format`, not `Auto`) with the sops executable.
+/// `multi_document` asks for YAML output, to keep every document.
 pub fn decrypt(
     path: &Path,
     format: Format,
+    multi_document: bool,
     options: &BinaryOptions,
     env: Option<&Environment>,
 ) -> Result<Document> {
-    let input = format.sops_name();
     let output = match format {
         Format::Binary => "binary",
-        Format::Yaml => "yaml",
+        Format::Yaml if multi_document => "yaml",
         _ => "json",
     };
+    match run_sops(path, format, output, options, env) {
+        Err(e) if e.dumping && format == Format::Yaml && output == "json" => {
+            from_yaml_output(&run_sops(path, format, "yaml", options, env)?.stdout)
+        }
+        Err(e) => Err(e.error),
+        Ok(run) => match output {
+            "binary" => Ok(Document::new(
+                vec![Node::Map(vec![(
+                    "data".into(),
+                    Node::Leaf(Leaf::new(LeafKind::Str, run.stdout.to_vec())),
+                )])],
+                true,
+            )),
+            "yaml" => from_yaml_output(&run.stdout),
+            _ => from_json_output(&run.stdout),
+        },
+    }
+}
+
+/// A failed run of sops, and whether it failed printing the tree.
+struct Failed {
+    error: SopsError,
+    dumping: bool,
+}
+
+impl From<SopsError> for Failed {
+    fn from(error: SopsError) -> Self {
+        Failed {
+            error,
+            dumping: false,
+        }
+    }
+}
+
+impl From<Failed> for SopsError {
+    fn from(failed: Failed) -> Self {
+        failed.error
+    }
+}
+
+/// Runs `sops --decrypt` on `path` for `output`; a run that exits non-zero is a failure.
+fn run_sops(
+    path: &Path,
+    format: Format,
+    output: &str,
+    options: &BinaryOptions,
+    env: Option<&Environment>,
+) -> std::result::Result<child::Output, Failed> {
+    let input = format.sops_name();
     let args: Vec<OsString> = vec![
         "--decrypt".into(),
         "--input-type".into(),
@@ -64,19 +120,12 @@ pub fn decrypt(
         _ => SopsError::new(e.kind, format!("sops: {}", e.reason)),
     })?;
     if !run.status.success() {
-        return Err(failure(run.status.code(), &run.stderr));
+        return Err(Failed {
+            error: failure(run.status.code(), &run.stderr),
+            dumping: run.status.code() == Some(ERROR_DUMPING_TREE),
+        });
     }
-    match output {
-        "binary" => Ok(Document::new(
-            vec![Node::Map(vec![(
-                "data".into(),
-                Node::Leaf(Leaf::new(LeafKind::Str, run.stdout.to_vec())),
-            )])],
-            true,
-        )),
-        "yaml" => from_yaml_output(&run.stdout),
-        _ => from_json_output(&run.stdout),
-    }
+    Ok(run)
 }
 
 /// A safe reason for a failed run: fixed words, never sops's own text.
@@ -143,8 +192,28 @@ fn number_leaf(int: Option<String>, unsigned: Option<u64>, float: Option<f64>) -
     Node::Leaf(Leaf::new(kind, text.into_bytes()))
 }
 
+/// Whether sops's YAML output tags a value `!!binary`: the tag where a value
+/// begins — after the indentation and any `- ` of a list item, or after the
+/// first `: ` of a `key: value` line — outside comment lines. A string that
+/// merely holds the text `!!binary` is no tag.
+fn has_binary_tag(bytes: &[u8]) -> bool {
+    const TAG: &[u8] = b"!!binary";
+    bytes.split(|&b| b == b'\n').any(|line| {
+        let mut content = line.trim_ascii_start();
+        while let Some(rest) = content.strip_prefix(b"- ") {
+            content = rest.trim_ascii_start();
+        }
+        if content.starts_with(b"#") {
+            return false;
+        }
+        content.starts_with(TAG)
+            || memchr::memmem::find(content, b": ")
+                .is_some_and(|at| content[at + 2..].trim_ascii_start().starts_with(TAG))
+    })
+}
+
 fn from_yaml_output(bytes: &[u8]) -> Result<Document> {
-    if memchr::memmem::find(bytes, b"!!binary").is_some() {
+    if has_binary_tag(bytes) {
         return Err(SopsError::new(
             ErrorKind::Binary,
             "sops printed a value that is not UTF-8 (YAML !!binary), which the binary backend cannot hand over as it is; the native backend can (age keys)",
@@ -228,8 +297,19 @@ mod tests {
             };
             assert_eq!(&leaf.text[..], text.as_bytes());
         }
-        let err = from_yaml_output(b"a: hello\nb: !!binary //4=\n").unwrap_err();
-        assert!(err.reason.contains("not UTF-8"), "{err}");
+        for tagged in [
+            &b"b: !!binary //4=\n"[..],
+            b"l:\n  - !!binary //4=\n",
+            b"l:\n  - k: !!binary //4=\n",
+            b"- - !!binary //4=\n",
+            b"!!binary //4=\n",
+        ] {
+            let err = from_yaml_output(tagged).unwrap_err();
+            assert!(err.reason.contains("not UTF-8"), "{err}");
+        }
+        let untagged =
+            b"# stored as !!binary once\na: use !!binary for blobs\nb: 'x - !!binary'\nc: 'd: !!binary'\n";
+        assert!(from_yaml_output(untagged).is_ok());
     }
 
     #[test]

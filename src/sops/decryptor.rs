@@ -149,16 +149,19 @@ impl Decryptor {
         let stamp = meta.as_ref().map(FileStamp::from_metadata);
         let bytes = read_file(path)?;
         if self.options.backend == BackendChoice::Binary {
-            return self.binary(path, format);
+            let multi = format == Format::Yaml
+                && format::parse(&bytes, format).is_ok_and(|f| f.branches.len() > 1);
+            return self.binary(path, format, multi);
         }
         let file = format::parse(&bytes, format)?;
         let meta = Metadata::from_raw(&file.metadata)?;
+        let multi = file.branches.len() > 1;
         if let Some(reason) = native::unsupported_reason(&meta) {
             return match self.options.backend {
                 BackendChoice::Native => Err(SopsError::unsupported(format!(
                     "{reason}; the native backend cannot read it (use backend \"auto\" or \"binary\")"
                 ))),
-                _ => self.binary(path, format),
+                _ => self.binary(path, format, multi),
             };
         }
         match self.native(&file, &meta) {
@@ -180,7 +183,7 @@ impl Decryptor {
                     && self.options.backend == BackendChoice::Auto =>
             {
                 let tried = e.reason;
-                self.binary(path, format).map_err(|b| {
+                self.binary(path, format, multi).map_err(|b| {
                     let kind = if b.kind == ErrorKind::Binary {
                         ErrorKind::NoIdentity
                     } else {
@@ -210,11 +213,12 @@ impl Decryptor {
         })
     }
 
-    fn binary(&mut self, path: &Path, format: Format) -> Result<Decrypted> {
+    fn binary(&mut self, path: &Path, format: Format, multi: bool) -> Result<Decrypted> {
         let with_identity = self.sops_environment();
         let document = binary::decrypt(
             path,
             format,
+            multi,
             &self.options.binary,
             with_identity.as_ref().or(self.options.env.as_ref()),
         )?;
