@@ -53,17 +53,11 @@ pub struct Cli {
 /// Options every command takes.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Manifest file [default: ./kstrun.toml]
-    #[arg(
-        short = 'm',
-        long,
-        value_name = "PATH",
-        env = "KSTRUN_MANIFEST",
-        global = true
-    )]
+    /// Manifest file [default: $KSTRUN_MANIFEST, else ./kstrun.toml]
+    #[arg(short = 'm', long, value_name = "PATH", global = true)]
     pub manifest: Option<PathBuf>,
-    /// Lay [scopes.NAME] over the manifest and try scoped names first
-    #[arg(long, value_name = "NAME", env = "KSTRUN_SCOPE", global = true)]
+    /// Lay [scopes.NAME] over the manifest and try scoped names first [default: $KSTRUN_SCOPE]
+    #[arg(long, value_name = "NAME", global = true)]
     pub scope: Option<String>,
     /// Override a secret: PATH=VALUE (visible to ps; for tests and one-off use)
     #[arg(long = "set", value_name = "PATH=VALUE", global = true)]
@@ -192,31 +186,27 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-/// The environment variables options are read from. Set but empty, one
-/// counts as unset (`docker run -e KSTRUN_SCOPE=` means no scope), as it
-/// would for most tools; clap would read it as an empty value, an error.
-pub const OPTION_VARIABLES: [&str; 2] = ["KSTRUN_MANIFEST", "KSTRUN_SCOPE"];
-
-/// Removes the [`OPTION_VARIABLES`] that are set but empty, so that clap
-/// does not see them, and returns their names for
-/// [`restore_empty_option_variables`]. Call before any other thread starts,
-/// just before parsing.
-pub fn hide_empty_option_variables() -> Vec<&'static str> {
-    let empty: Vec<&'static str> = OPTION_VARIABLES
-        .into_iter()
-        .filter(|name| std::env::var_os(name).is_some_and(|value| value.is_empty()))
-        .collect();
-    for name in &empty {
-        std::env::remove_var(name);
-    }
-    empty
-}
-
-/// Sets the hidden variables back, empty, right after parsing: the parent
-/// had them, so a `pass` pattern matching them hands them to the child.
-pub fn restore_empty_option_variables(hidden: &[&str]) {
-    for name in hidden {
-        std::env::set_var(name, "");
+impl GlobalArgs {
+    /// Fills `--manifest` and `--scope`, when not given, from
+    /// `KSTRUN_MANIFEST` and `KSTRUN_SCOPE`. Read here rather than by clap,
+    /// so that one set but empty counts as unset (`docker run -e
+    /// KSTRUN_SCOPE=` means no scope; clap would call it an empty value, an
+    /// error) without kstrun changing its own environment, which the child's
+    /// `pass` variables come from.
+    pub fn fill_from_environment(&mut self) -> Result<(), String> {
+        let set = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
+        if self.manifest.is_none() {
+            self.manifest = set("KSTRUN_MANIFEST").map(PathBuf::from);
+        }
+        if self.scope.is_none() {
+            if let Some(scope) = set("KSTRUN_SCOPE") {
+                let scope = scope
+                    .into_string()
+                    .map_err(|_| "KSTRUN_SCOPE is not UTF-8".to_string())?;
+                self.scope = Some(scope);
+            }
+        }
+        Ok(())
     }
 }
 

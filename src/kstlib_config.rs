@@ -114,7 +114,9 @@ pub fn load(path: &Path) -> Result<KstlibSettings, ManifestError> {
         sops_path: sops.path.map(|p| folder.join(p)),
         sops_binary: sops
             .binary
-            .map(|b| crate::manifest::executable_in(folder, b)),
+            .map(|b| crate::manifest::executable_in(folder, b))
+            .transpose()
+            .map_err(|m| invalid(format!("secrets.sops.{m}")))?,
         keyring_service: keyring.service,
         secure_delete_method: method,
         secure_delete_passes: secure_delete.passes,

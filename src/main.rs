@@ -31,14 +31,18 @@ extern "C" fn main(
     _argv: *const *const std::ffi::c_char,
 ) -> std::ffi::c_int {
     kstrun::startup::begin();
-    let hidden = kstrun::cli::hide_empty_option_variables();
-    let parsed = parse();
-    kstrun::cli::restore_empty_option_variables(&hidden);
-    let cli = match parsed {
+    let mut cli = match parse() {
         Ok(cli) => cli,
         Err(error) => {
-            // Help and version go to stdout with status 0; usage errors are kstrun failures.
+            // Help and version go to stdout with status 0 (unless it was
+            // closed: then nothing could be shown); usage errors are kstrun failures.
             if !error.use_stderr() {
+                if kstrun::startup::stdout_was_closed() {
+                    kstrun::report::stderr_line(format_args!(
+                        "kstrun: error: writing to stdout: it was closed when kstrun started"
+                    ));
+                    std::process::exit(125);
+                }
                 let _ = error.print();
                 std::process::exit(0);
             }
@@ -47,6 +51,10 @@ extern "C" fn main(
             std::process::exit(125);
         }
     };
+    if let Err(message) = cli.global.fill_from_environment() {
+        kstrun::report::stderr_line(format_args!("kstrun: error: {message}"));
+        std::process::exit(125);
+    }
     let report = Reporter::new(cli.global.quiet, cli.global.verbose);
     let status = match kstrun::run(cli, &report) {
         Ok(status) => status,

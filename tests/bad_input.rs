@@ -429,6 +429,13 @@ const CASES: &[Case] = &[
         expect: &["kstrun.toml:1:", "config may not be empty"],
     },
     Case {
+        name: "empty config in a scope not chosen",
+        manifest: Some("[env]\nA = \"a\"\n[scopes.prod]\nconfig = \"\"\n"),
+        args: &[],
+        env: &[],
+        expect: &["kstrun.toml:4:", "with scope 'prod': config may not be empty"],
+    },
+    Case {
         name: "kstlib config empty sops path",
         manifest: Some("config = \"s.yml\"\n"),
         args: &[],
@@ -538,6 +545,21 @@ fn category(case: &Case) -> &'static str {
     } else {
         "manifests"
     }
+}
+
+/// A mistake of the root manifest is reported as the root's, even when an
+/// unchosen scope, checked first, meets it; a mistake only a scope makes
+/// names that scope.
+#[test]
+fn a_scope_is_named_only_for_the_mistakes_it_makes() {
+    let sandbox = Sandbox::new();
+    sandbox.manifest("[env]\nA = \"x\\u0000y\"\n[scopes.prod.env]\nB = \"b\"\n");
+    let output = sandbox.kstrun().arg("check").output().unwrap();
+    assert_failed_125(&output, &["kstrun.toml:2:5", "[env] A"]);
+    assert!(
+        !String::from_utf8_lossy(&output.stderr).contains("scope"),
+        "{output:?}"
+    );
 }
 
 #[test]

@@ -125,7 +125,7 @@ fn closed_standard_descriptors_become_dev_null_and_closed_stdout_fails_output() 
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("{stderr}"));
     assert!(fd > 2, "{stderr}");
-    for subcommand in ["check", "export"] {
+    for subcommand in ["check", "export", "--help", "--version"] {
         let output = started_closed(&[subcommand], "s3cr3t-value-q9");
         assert_failed_125(
             &output,
@@ -142,7 +142,7 @@ fn a_relative_sops_binary_is_relative_to_the_manifest() {
     let sandbox = Sandbox::new();
     let tool = sandbox.write(
         "p/tools/sops",
-        b"#!/bin/sh\nprintf 'a:\\n  b: from-the-tool\\n'\n",
+        b"#!/bin/sh\nprintf '{\"a\": {\"b\": \"from-the-tool\"}}'\n",
     );
     std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
     sandbox.write("p/s.yaml", b"a: {b: ENC[...]}\n");
@@ -159,6 +159,32 @@ fn a_relative_sops_binary_is_relative_to_the_manifest() {
         String::from_utf8_lossy(&output.stdout),
         "from-the-tool\n",
         "{output:?}"
+    );
+}
+
+/// A relative `binary` in a folder whose name is not UTF-8 cannot be held
+/// as text: an error at its line, never the same path from the current folder.
+#[test]
+fn a_relative_sops_binary_in_a_folder_not_utf8_is_an_error() {
+    use std::os::unix::ffi::OsStrExt;
+    let sandbox = Sandbox::new();
+    let folder = sandbox.path().join(std::ffi::OsStr::from_bytes(b"cfg\xff"));
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(
+        folder.join("kstrun.toml"),
+        "[providers.sops]\nbinary = \"tools/sops\"\n[secrets]\nA = \"a.b\"\n",
+    )
+    .unwrap();
+    let output = sandbox
+        .kstrun()
+        .arg("-m")
+        .arg(folder.join("kstrun.toml"))
+        .args(["--", "true"])
+        .output()
+        .unwrap();
+    assert_failed_125(
+        &output,
+        &["kstrun.toml:2:", "is not UTF-8; give an absolute path"],
     );
 }
 
@@ -434,14 +460,17 @@ fn empty_option_variables_count_as_unset() {
         .kstrun()
         .env("KSTRUN_MANIFEST", "")
         .env("KSTRUN_SCOPE", "")
+        .env("KSTRUN_ZZ", "z")
         .args(["--", "env", "-0"])
         .output()
         .unwrap();
+    // In the parent's order (std's Command sorts its variables by name).
     assert_eq!(
         env0_entries(&output.stdout),
         [
             &b"KSTRUN_MANIFEST="[..],
             b"KSTRUN_SCOPE=",
+            b"KSTRUN_ZZ=z",
             b"FROM_MANIFEST=yes"
         ]
         .map(<[u8]>::to_vec),

@@ -183,9 +183,8 @@ impl Manifest {
         let folder = file.parent().map(Path::to_path_buf).unwrap_or_default();
         let raw = checker.apply_scope(raw, scope, &folder)?;
         let kstlib = match &raw.config {
-            Some(config) if config.get_ref().is_empty() => {
-                return Err(checker.error(config.span(), "config may not be empty"))
-            }
+            // An empty one is refused by the value checks, scope or not.
+            Some(config) if config.get_ref().is_empty() => KstlibSettings::default(),
             Some(config) => kstlib_config::load(&folder.join(config.get_ref()))?,
             None => KstlibSettings::default(),
         };
@@ -254,12 +253,13 @@ impl Checker<'_> {
             }
             if Some(name.as_str()) != scope {
                 let overlaid = raw.clone().overlay(table.get_ref().clone());
-                self.check(overlaid, folder, KstlibSettings::default())
-                    .map_err(|mut e| {
-                        // Checked although not chosen: say which scope is at fault.
-                        e.message = format!("with scope '{name}': {}", e.message);
-                        e
-                    })?;
+                if let Err(mut e) = self.check(overlaid, folder, KstlibSettings::default()) {
+                    // Checked although not chosen: name the scope, unless the
+                    // mistake is the root's own (then it is reported as such).
+                    self.check(raw.clone(), folder, KstlibSettings::default())?;
+                    e.message = format!("with scope '{name}': {}", e.message);
+                    return Err(e);
+                }
             }
         }
         let Some(name) = scope else { return Ok(raw) };
@@ -287,6 +287,9 @@ impl Checker<'_> {
         kstlib: KstlibSettings,
     ) -> Result<Manifest, ManifestError> {
         let mut manifest = Manifest::empty(folder);
+        if let Some(config) = raw.config.as_ref().filter(|c| c.get_ref().is_empty()) {
+            return Err(self.error(config.span(), "config may not be empty"));
+        }
         if let Some(pass) = raw.pass {
             manifest.pass = pass
                 .iter()
@@ -356,7 +359,9 @@ impl Checker<'_> {
             manifest.sops.path_configured = true;
         }
         if let Some(binary) = sops.binary {
-            manifest.sops.binary = executable_in(folder, binary.into_inner());
+            let span = binary.span();
+            manifest.sops.binary = executable_in(folder, binary.into_inner())
+                .map_err(|m| self.error(span, format!("[providers.sops] {m}")))?;
         } else if let Some(binary) = kstlib.sops_binary {
             manifest.sops.binary = binary;
         }
@@ -632,14 +637,20 @@ pub fn locate(named: Option<&Path>) -> Option<PathBuf> {
 
 /// The `binary` setting as given in a file in `folder`: a bare name is
 /// looked up on PATH when sops runs; a relative path (`tools/sops`) is
-/// relative to that folder, as every other path in the file is.
-pub fn executable_in(folder: &Path, binary: String) -> String {
-    if binary.contains('/') && Path::new(&binary).is_relative() {
-        if let Some(joined) = folder.join(&binary).to_str() {
-            return joined.to_string();
-        }
+/// relative to that folder, as every other path in the file is. The setting
+/// is text, so a folder whose name is not UTF-8 cannot hold it: an error
+/// (never the same path taken from the current folder).
+pub fn executable_in(folder: &Path, binary: String) -> Result<String, String> {
+    if !binary.contains('/') || Path::new(&binary).is_absolute() {
+        return Ok(binary);
     }
-    binary
+    folder
+        .join(&binary)
+        .into_os_string()
+        .into_string()
+        .map_err(|_| {
+            format!("binary '{binary}': the folder it is relative to is not UTF-8; give an absolute path")
+        })
 }
 
 /// Parses a middle-tier name, or says which names are valid.
