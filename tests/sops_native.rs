@@ -289,7 +289,7 @@ fn both_backends_answer_alike_where_sops_has_its_own_rules() {
     let sandbox = Sandbox::new();
     let env = sandbox.env();
     let whole_file = std::fs::read_to_string(fixtures().join("plain/basic.yaml")).unwrap();
-    let cases: [(&str, &[&str], Option<&str>); 17] = [
+    let cases: [(&str, &[&str], Option<&str>); 20] = [
         ("duplicates.sops.env", &["API_KEY"], Some("new-current")),
         ("duplicates.sops.env", &["OTHER"], Some("kept")),
         ("duplicates.sops.json", &["token"], Some("second")),
@@ -341,6 +341,10 @@ fn both_backends_answer_alike_where_sops_has_its_own_rules() {
         ("yaml_only.sops.yaml", &["greeting"], Some("hello")),
         ("yaml_only.sops.yaml", &["ratio"], Some("+Inf")),
         ("yaml_only.sops.yaml", &["undefined"], Some("NaN")),
+        // Comments inside a list are items in the file, not in the data.
+        ("list_comments.sops.yaml", &["hosts", "0"], Some("alpha")),
+        ("list_comments.sops.yaml", &["hosts", "2"], Some("gamma")),
+        ("list_comments.sops.yaml", &["hosts", "3"], None),
     ];
     for (file, segments, expected) in cases {
         for backend in [SopsBackend::Native, SopsBackend::Binary] {

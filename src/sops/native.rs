@@ -230,22 +230,36 @@ impl<'a> Walk<'a> {
     }
 
     fn node<'r>(&mut self, value: &'r Raw, path: &mut Vec<&'r str>) -> Result<Node> {
-        match value {
-            Raw::Map(items) => self.map(items, path),
-            // List indices are not part of the additional data.
-            Raw::List(items) => Ok(Node::List(
-                items
-                    .iter()
-                    .map(|v| self.node(v, path))
-                    .collect::<Result<_>>()?,
-            )),
-            Raw::Null => Ok(Node::Null),
-            scalar if self.meta.rule.encrypts(path) => self.encrypted(scalar),
-            scalar => Ok(self.clear(scalar)),
+        match self.item(value, path)? {
+            Some(node) => Ok(node),
+            None => Err(SopsError::decryption(format!(
+                "the value at '{}' is a comment",
+                self.aad
+            ))),
         }
     }
 
-    fn encrypted(&mut self, value: &Raw) -> Result<Node> {
+    /// A node, or `None` for an encrypted comment. sops writes a comment
+    /// inside a list as an item of its own (`- ENC[...,type:comment]`); it is
+    /// not data, not hashed, and not counted by the list's indices.
+    fn item<'r>(&mut self, value: &'r Raw, path: &mut Vec<&'r str>) -> Result<Option<Node>> {
+        Ok(Some(match value {
+            Raw::Map(items) => self.map(items, path)?,
+            // List indices are not part of the additional data.
+            Raw::List(items) => {
+                let mut nodes = Vec::with_capacity(items.len());
+                for item in items {
+                    nodes.extend(self.item(item, path)?);
+                }
+                Node::List(nodes)
+            }
+            Raw::Null => Node::Null,
+            scalar if self.meta.rule.encrypts(path) => return self.encrypted(scalar),
+            scalar => self.clear(scalar),
+        }))
+    }
+
+    fn encrypted(&mut self, value: &Raw) -> Result<Option<Node>> {
         let place = || self.aad.clone();
         let Raw::Str(text) = value else {
             return Err(SopsError::decryption(format!(
@@ -255,17 +269,14 @@ impl<'a> Walk<'a> {
         };
         // sops never encrypts an empty string; it hashes as nothing.
         if text.is_empty() {
-            return Ok(Node::Leaf(Leaf::new(LeafKind::Str, Vec::new())));
+            return Ok(Some(Node::Leaf(Leaf::new(LeafKind::Str, Vec::new()))));
         }
         match self.cipher.decrypt(text, &self.aad) {
             Ok(Plain::Value { mac, leaf }) => {
                 self.hash.update(mac.as_deref().unwrap_or(&leaf.text));
-                Ok(Node::Leaf(leaf))
+                Ok(Some(Node::Leaf(leaf)))
             }
-            Ok(Plain::Comment) => Err(SopsError::decryption(format!(
-                "the value at '{}' is a comment",
-                place()
-            ))),
+            Ok(Plain::Comment) => Ok(None),
             Err(e) => Err(SopsError::decryption(format!(
                 "the value at '{}' does not decrypt: {}",
                 place(),
