@@ -289,7 +289,7 @@ fn both_backends_answer_alike_where_sops_has_its_own_rules() {
     let sandbox = Sandbox::new();
     let env = sandbox.env();
     let whole_file = std::fs::read_to_string(fixtures().join("plain/basic.yaml")).unwrap();
-    let cases: [(&str, &[&str], Option<&str>); 20] = [
+    let cases: [(&str, &[&str], Option<&str>); 23] = [
         ("duplicates.sops.env", &["API_KEY"], Some("new-current")),
         ("duplicates.sops.env", &["OTHER"], Some("kept")),
         ("duplicates.sops.json", &["token"], Some("second")),
@@ -345,6 +345,18 @@ fn both_backends_answer_alike_where_sops_has_its_own_rules() {
         ("list_comments.sops.yaml", &["hosts", "0"], Some("alpha")),
         ("list_comments.sops.yaml", &["hosts", "2"], Some("gamma")),
         ("list_comments.sops.yaml", &["hosts", "3"], None),
+        // INI section names keep their spaces.
+        (
+            "spaced_sections.sops.ini",
+            &[" spaced ", "user"],
+            Some("spaced-user"),
+        ),
+        (
+            "spaced_sections.sops.ini",
+            &["trailing ", "key"],
+            Some("trailing-value"),
+        ),
+        ("spaced_sections.sops.ini", &["spaced", "user"], None),
     ];
     for (file, segments, expected) in cases {
         for backend in [SopsBackend::Native, SopsBackend::Binary] {

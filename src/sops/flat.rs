@@ -53,7 +53,9 @@ pub fn parse_ini(bytes: &[u8]) -> Result<Parsed<'static>> {
             let close = rest
                 .rfind(']')
                 .ok_or_else(|| bad("unclosed section header"))?;
-            let name = rest[..close].trim();
+            // Kept as written, spaces included, as gopkg.in/ini keeps it
+            // (`[ s ]` is the section " s ", and so is its additional data).
+            let name = &rest[..close];
             if name.is_empty() {
                 return Err(bad("empty section name"));
             }
