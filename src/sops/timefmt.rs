@@ -6,6 +6,18 @@
 //! matters, and this small parser and printer reproduce Go's forms:
 //! `2024-01-01T00:00:00Z`, fractions without trailing zeros, `Z` for UTC.
 
+/// The number of days in `month` (1 to 12) of `year`, leap years included.
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
 /// A parsed timestamp, kept as its fields (no calendar arithmetic is needed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Timestamp {
@@ -27,7 +39,9 @@ impl Timestamp {
         let month = cur.digits(1, 2)?;
         cur.expect(b'-')?;
         let day = cur.digits(1, 2)?;
-        if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        // As Go's time.Parse: a day the month does not have (`2024-02-30`)
+        // is no date, so YAML leaves such a scalar a string.
+        if !(1..=12).contains(&month) || !(1..=days_in_month(year, month)).contains(&day) {
             return None;
         }
         let mut stamp = Timestamp {
@@ -48,7 +62,7 @@ impl Timestamp {
         let minute = cur.digits(1, 2)?;
         cur.expect(b':')?;
         let second = cur.digits(1, 2)?;
-        if hour > 23 || minute > 59 || second > 60 {
+        if hour > 23 || minute > 59 || second > 59 {
             return None;
         }
         stamp.time = (hour, minute, second);
@@ -182,8 +196,16 @@ mod tests {
             "2024-01-01T",
             "2024-01-01T10:00:00+5",
             "2024-01-01x",
+            "2024-02-30",
+            "2023-02-29",
+            "1900-02-29",
+            "2024-04-31",
+            "2024-01-01T10:00:60Z",
         ] {
             assert!(Timestamp::parse(text).is_none(), "{text}");
+        }
+        for leap_day in ["2024-02-29", "2000-02-29"] {
+            assert!(Timestamp::parse(leap_day).is_some(), "{leap_day}");
         }
     }
 }
