@@ -289,7 +289,7 @@ fn both_backends_answer_alike_where_sops_has_its_own_rules() {
     let sandbox = Sandbox::new();
     let env = sandbox.env();
     let whole_file = std::fs::read_to_string(fixtures().join("plain/basic.yaml")).unwrap();
-    let cases: [(&str, &[&str], Option<&str>); 23] = [
+    let cases: [(&str, &[&str], Option<&str>); 31] = [
         ("duplicates.sops.env", &["API_KEY"], Some("new-current")),
         ("duplicates.sops.env", &["OTHER"], Some("kept")),
         ("duplicates.sops.json", &["token"], Some("second")),
@@ -357,6 +357,28 @@ fn both_backends_answer_alike_where_sops_has_its_own_rules() {
             Some("trailing-value"),
         ),
         ("spaced_sections.sops.ini", &["spaced", "user"], None),
+        // A quoted date stays text, a plain one is a time, a day the month
+        // lacks is no date; with or without the MAC covering them.
+        ("dates.sops.yaml", &["quoted"], Some("2024-01-01")),
+        ("dates.sops.yaml", &["plain"], Some("2024-01-02T00:00:00Z")),
+        ("dates.sops.yaml", &["not_a_day"], Some("2024-02-30")),
+        ("dates.sops.yaml", &["password"], Some("dates-secret")),
+        ("dates_mac_only.sops.yaml", &["quoted"], Some("2024-01-01")),
+        (
+            "dates_mac_only.sops.yaml",
+            &["plain"],
+            Some("2024-01-02T00:00:00Z"),
+        ),
+        (
+            "dates_mac_only.sops.yaml",
+            &["not_a_day"],
+            Some("2024-02-30"),
+        ),
+        (
+            "dates_mac_only.sops.yaml",
+            &["password"],
+            Some("dates-secret"),
+        ),
     ];
     for (file, segments, expected) in cases {
         for backend in [SopsBackend::Native, SopsBackend::Binary] {

@@ -123,8 +123,13 @@ pub fn unwrap_data_key(meta: &Metadata, identities: &[AgeIdentity]) -> Result<Ze
 pub fn decrypt(file: &EncryptedFile, meta: &Metadata, data_key: &[u8; 32]) -> Result<Document> {
     let cipher = ValueCipher::new(data_key);
     let stored = stored_mac(meta, &cipher)?;
-    let yaml = file.format == Format::Yaml;
-    let first = Walk::run(file, meta, &cipher, yaml)?;
+    // Unencrypted YAML strings that look like timestamps are read as times
+    // first (the MAC tells which reading sops had). Where the MAC does not
+    // cover them (`mac_only_encrypted`) nothing can tell a quoted date from a
+    // time, and they are read as the text in the file: for a time, that is
+    // the normalised form sops wrote, the very text sops prints for it.
+    let yaml_times = file.format == Format::Yaml && !meta.mac_only_encrypted;
+    let first = Walk::run(file, meta, &cipher, yaml_times)?;
     if first.matches(&stored) {
         return Ok(first.into_document(file));
     }
