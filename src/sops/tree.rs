@@ -247,7 +247,8 @@ fn write_json(node: &Node, out: &mut Vec<u8>) {
 fn write_json_string(bytes: &[u8], out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
-    // Invalid UTF-8 (a `bytes` leaf) is carried as U+FFFD, as Go's encoder does.
+    // Invalid UTF-8 (a `bytes` leaf) is carried as U+FFFD, one per invalid
+    // byte, as Go's encoder does (not one per invalid sequence).
     for chunk in bytes.utf8_chunks() {
         for &b in chunk.valid().as_bytes() {
             match b {
@@ -264,7 +265,7 @@ fn write_json_string(bytes: &[u8], out: &mut Vec<u8>) {
                 _ => out.push(b),
             }
         }
-        if !chunk.invalid().is_empty() {
+        for _ in chunk.invalid() {
             out.extend_from_slice("\u{fffd}".as_bytes());
         }
     }
@@ -418,6 +419,13 @@ mod tests {
         assert_eq!(
             text,
             r#"{"s":"a\"b\n","i":42,"b":true,"f":1e+21,"t":"2024-01-01T00:00:00Z","n":null}"#
+        );
+        // E2 82 starts a three-byte character it does not finish: Go writes
+        // one U+FFFD for each of its bytes, then the valid rest.
+        let bytes = Node::Leaf(Leaf::new(LeafKind::Bytes, b"\xe2\x82A\xff".to_vec()));
+        assert_eq!(
+            String::from_utf8(bytes.to_json().to_vec()).unwrap(),
+            "\"\u{fffd}\u{fffd}A\u{fffd}\""
         );
     }
 }
