@@ -42,8 +42,10 @@ pub fn parse_ini(bytes: &[u8]) -> Result<Parsed<'static>> {
     let mut sections: Vec<(String, Vec<(String, String)>)> = vec![("DEFAULT".into(), Vec::new())];
     let mut lines = text.split('\n').enumerate();
     while let Some((number, raw_line)) = lines.next() {
-        let line = raw_line.trim();
-        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+        // Trimmed at the start only: a triple-quoted value that goes on to the
+        // next line keeps the end of this one (a `\r` included), as in gopkg.in/ini.
+        let line = raw_line.trim_start();
+        if line.trim_end().is_empty() || line.starts_with('#') || line.starts_with(';') {
             continue;
         }
         let bad = |what: &str| {
@@ -284,6 +286,9 @@ mod tests {
         assert_eq!(section.get_str("k4"), Some("l1\nl2"));
         assert_eq!(meta.unwrap().get_str("version"), Some("3"));
         assert!(parse_ini(b"[open\n").is_err());
+        let (crlf, _) = parse_ini(b"[s]  \r\nk = \"\"\"a\r\nb\"\"\"\r\nm = plain \r\n").unwrap();
+        assert_eq!(crlf[0][1].1.get_str("k"), Some("a\r\nb"));
+        assert_eq!(crlf[0][1].1.get_str("m"), Some("plain"));
         assert!(parse_ini(b"k = \"\"\"never closed\n").is_err());
     }
 
