@@ -42,12 +42,18 @@ fn quickstart_runs_without_a_sops_executable() {
     );
 }
 
-fn manifest_for(sandbox: &Sandbox, file: &Path) {
+/// The fixtures' test key, copied into the sandbox with owner-only access.
+fn sandbox_key(sandbox: &Sandbox) -> PathBuf {
     let key = sandbox.write(
         "key.txt",
         &std::fs::read(fixture("test-age-key.txt")).unwrap(),
     );
     common_chmod(&key);
+    key
+}
+
+fn manifest_for(sandbox: &Sandbox, file: &Path) {
+    let key = sandbox_key(sandbox);
     sandbox.manifest(&format!(
         "pass = [\"PATH\"]\n[providers.sops]\npath = \"{}\"\nidentity = \"{}\"\nbackend = \"native\"\n[secrets]\nSMTP = \"mail.smtp.password\"\nDB = {{ path = \"database.url\", default = \"fallback\" }}\n",
         file.display(),
@@ -204,11 +210,7 @@ fn helpers_run_while_resolving_do_not_inherit_a_file_secret() {
 #[test]
 fn a_key_with_a_dotted_segment_is_shown_as_its_segments() {
     let sandbox = Sandbox::new();
-    let key = sandbox.write(
-        "key.txt",
-        &std::fs::read(fixture("test-age-key.txt")).unwrap(),
-    );
-    common_chmod(&key);
+    let key = sandbox_key(&sandbox);
     sandbox.manifest(&format!(
         "[providers.sops]\npath = \"{}\"\nidentity = \"{}\"\nbackend = \"native\"\n[secrets]\nP = {{ path = \"p\", key = [\"pass.word\"] }}\n",
         fixture("quoted_regex.sops.yaml").display(),
