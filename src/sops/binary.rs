@@ -51,54 +51,40 @@ pub fn decrypt(
         Format::Yaml if multi_document => "yaml",
         _ => "json",
     };
-    match run_sops(path, format, output, options, env) {
-        Err(e) if e.dumping && format == Format::Yaml && output == "json" => {
-            from_yaml_output(&run_sops(path, format, "yaml", options, env)?.stdout)
-        }
-        Err(e) => Err(e.error),
-        Ok(run) => match output {
-            "binary" => Ok(Document::new(
-                vec![Node::Map(vec![(
-                    "data".into(),
-                    Node::Leaf(Leaf::new(LeafKind::Str, run.stdout.to_vec())),
-                )])],
-                true,
-            )),
-            "yaml" => from_yaml_output(&run.stdout),
-            _ => from_json_output(&run.stdout),
-        },
+    let mut run = run_sops(path, format, output, options, env)?;
+    // A YAML file sops cannot print as JSON (`.inf`, `.nan`): ask again, as YAML.
+    let dumping = run.status.code() == Some(ERROR_DUMPING_TREE);
+    let output = if dumping && format == Format::Yaml && output == "json" {
+        run = run_sops(path, format, "yaml", options, env)?;
+        "yaml"
+    } else {
+        output
+    };
+    if !run.status.success() {
+        return Err(failure(run.status.code(), &run.stderr));
+    }
+    match output {
+        "binary" => Ok(Document::new(
+            vec![Node::Map(vec![(
+                "data".into(),
+                Node::Leaf(Leaf::new(LeafKind::Str, run.stdout.to_vec())),
+            )])],
+            true,
+        )),
+        "yaml" => from_yaml_output(&run.stdout),
+        _ => from_json_output(&run.stdout),
     }
 }
 
-/// A failed run of sops, and whether it failed printing the tree.
-struct Failed {
-    error: SopsError,
-    dumping: bool,
-}
-
-impl From<SopsError> for Failed {
-    fn from(error: SopsError) -> Self {
-        Failed {
-            error,
-            dumping: false,
-        }
-    }
-}
-
-impl From<Failed> for SopsError {
-    fn from(failed: Failed) -> Self {
-        failed.error
-    }
-}
-
-/// Runs `sops --decrypt` on `path` for `output`; a run that exits non-zero is a failure.
+/// Runs `sops --decrypt` on `path` for `output`. Only a run that could not
+/// be made is an error here; the caller reads the exit status.
 fn run_sops(
     path: &Path,
     format: Format,
     output: &str,
     options: &BinaryOptions,
     env: Option<&Environment>,
-) -> std::result::Result<child::Output, Failed> {
+) -> Result<child::Output> {
     let input = format.sops_name();
     let args: Vec<OsString> = vec![
         "--decrypt".into(),
@@ -109,7 +95,7 @@ fn run_sops(
         path.as_os_str().to_owned(),
     ];
     let program = OsString::from(&options.program);
-    let run = child::run(&program, &args, options.timeout, env).map_err(|e| match e.kind {
+    child::run(&program, &args, options.timeout, env).map_err(|e| match e.kind {
         ErrorKind::NotFound => SopsError::new(
             ErrorKind::Binary,
             format!(
@@ -118,14 +104,7 @@ fn run_sops(
             ),
         ),
         _ => SopsError::new(e.kind, format!("sops: {}", e.reason)),
-    })?;
-    if !run.status.success() {
-        return Err(Failed {
-            error: failure(run.status.code(), &run.stderr),
-            dumping: run.status.code() == Some(ERROR_DUMPING_TREE),
-        });
-    }
-    Ok(run)
+    })
 }
 
 /// A safe reason for a failed run: fixed words, never sops's own text.
