@@ -37,10 +37,8 @@ extern "C" fn main(
             // Help and version go to stdout with status 0 (unless it was
             // closed: then nothing could be shown); usage errors are kstrun failures.
             if !error.use_stderr() {
-                if kstrun::startup::stdout_was_closed() {
-                    kstrun::report::stderr_line(format_args!(
-                        "kstrun: error: writing to stdout: it was closed when kstrun started"
-                    ));
+                if let Err(closed) = kstrun::commands::stdout_is_open() {
+                    kstrun::report::stderr_line(format_args!("kstrun: error: {closed}"));
                     std::process::exit(125);
                 }
                 let _ = error.print();

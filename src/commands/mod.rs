@@ -9,15 +9,22 @@ pub mod shred;
 use crate::error::Error;
 use std::io::Write;
 
-/// Writes a command's whole output to stdout. A stdout that cannot take it
-/// (a closed pipe, a full disk, a descriptor closed when kstrun started) is
-/// an error, exit 125, never a panic.
-fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
+/// An error when kstrun was started with stdout closed (descriptor 1 is
+/// then `/dev/null`): output that is the point of a command would be lost.
+pub fn stdout_is_open() -> Result<(), Error> {
     if crate::startup::stdout_was_closed() {
         return Err(Error::Child(
             "writing to stdout: it was closed when kstrun started".to_string(),
         ));
     }
+    Ok(())
+}
+
+/// Writes a command's whole output to stdout. A stdout that cannot take it
+/// (a closed pipe, a full disk, a descriptor closed when kstrun started) is
+/// an error, exit 125, never a panic.
+fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
+    stdout_is_open()?;
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(bytes)
