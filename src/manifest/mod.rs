@@ -287,9 +287,7 @@ impl Checker<'_> {
         kstlib: KstlibSettings,
     ) -> Result<Manifest, ManifestError> {
         let mut manifest = Manifest::empty(folder);
-        if let Some(config) = raw.config.as_ref().filter(|c| c.get_ref().is_empty()) {
-            return Err(self.error(config.span(), "config may not be empty"));
-        }
+        self.refuse_empty(raw.config.as_ref(), "config")?;
         if let Some(pass) = raw.pass {
             manifest.pass = pass
                 .iter()
@@ -309,13 +307,8 @@ impl Checker<'_> {
         let keyring = providers.keyring.unwrap_or_default();
         // An empty service would match no item: every keyring lookup would
         // miss, and a default would stand in without a word.
+        self.refuse_empty(keyring.service.as_ref(), "[providers.keyring] service")?;
         match keyring.service {
-            Some(service) if service.get_ref().is_empty() => {
-                return Err(self.error(
-                    service.span(),
-                    "[providers.keyring] service may not be empty",
-                ))
-            }
             Some(service) => manifest.keyring.service = service.into_inner(),
             None => {
                 if let Some(service) = kstlib.keyring_service {
@@ -339,18 +332,9 @@ impl Checker<'_> {
                 Duration::from_millis(self.positive(&timeout, "timeout_ms", 600_000)?);
         }
         let sops = providers.sops.unwrap_or_default();
-        for (setting, name) in [
-            (&sops.path, "path"),
-            (&sops.binary, "binary"),
-            (&sops.identity, "identity"),
-        ] {
-            if let Some(value) = setting.as_ref().filter(|v| v.get_ref().is_empty()) {
-                return Err(self.error(
-                    value.span(),
-                    format!("[providers.sops] {name} may not be empty"),
-                ));
-            }
-        }
+        self.refuse_empty(sops.path.as_ref(), "[providers.sops] path")?;
+        self.refuse_empty(sops.binary.as_ref(), "[providers.sops] binary")?;
+        self.refuse_empty(sops.identity.as_ref(), "[providers.sops] identity")?;
         if let Some(path) = sops.path {
             manifest.sops.path = folder.join(path.get_ref());
             manifest.sops.path_configured = true;
@@ -449,6 +433,21 @@ impl Checker<'_> {
             manifest.secrets.push(entry);
         }
         Ok(manifest)
+    }
+
+    /// An empty text setting is an error at its place: an empty path or
+    /// service would fail later, far from the line, or match nothing.
+    fn refuse_empty(
+        &self,
+        setting: Option<&Spanned<String>>,
+        what: &str,
+    ) -> Result<(), ManifestError> {
+        match setting {
+            Some(value) if value.get_ref().is_empty() => {
+                Err(self.error(value.span(), format!("{what} may not be empty")))
+            }
+            _ => Ok(()),
+        }
     }
 
     fn command(&self, command: &Spanned<String>) -> Result<Vec<String>, ManifestError> {
