@@ -112,6 +112,38 @@ fn without_a_session_bus_the_tier_is_skipped_and_check_says_why() {
 }
 
 #[test]
+fn a_bus_address_nothing_answers_on_skips_the_tier() {
+    let sandbox = Sandbox::new();
+    sandbox.manifest("[secrets]\nTOKEN = { path = \"log.token\", default = \"dev-token\" }\n");
+    // A socket whose bus died (the file is left, nothing listens), a file
+    // that is no socket, and a port nothing listens on.
+    let dead = sandbox.path().join("dead-bus");
+    drop(std::os::unix::net::UnixListener::bind(&dead).unwrap());
+    let plain_file = sandbox.path().join("plain-file");
+    std::fs::write(&plain_file, "").unwrap();
+    for address in [
+        format!("unix:path={}", dead.display()),
+        format!("unix:path={}", plain_file.display()),
+        "tcp:host=127.0.0.1,port=1".to_string(),
+    ] {
+        let output = sandbox
+            .kstrun()
+            .env("DBUS_SESSION_BUS_ADDRESS", &address)
+            .args(["-v", "--", "sh", "-c", "printf %s \"$TOKEN\" > seen"])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{address}: {output:?}");
+        let seen = std::fs::read_to_string(sandbox.path().join("seen")).unwrap();
+        assert_eq!(seen, "dev-token", "{address}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("keyring tier skipped: no Secret Service reachable"),
+            "{address}: {stderr}"
+        );
+    }
+}
+
+#[test]
 fn a_locked_keyring_fails_with_125_and_starts_nothing() {
     let Some(session) = SecretServiceSession::start() else {
         return;

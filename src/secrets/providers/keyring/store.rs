@@ -121,8 +121,10 @@ mod platform {
     }
 
     /// Whether a failure to open a session means there is no Secret Service
-    /// to talk to: no bus (nothing listens on its socket, no address, or it
-    /// refuses us at the handshake, as with `sudo -E` and the user's bus), or
+    /// to talk to: no bus (no address, an address nothing listens on or we
+    /// may not connect to — a socket left by a bus that died, a bus of
+    /// another user inherited through `sudo -E` — or a bus that refuses us
+    /// at the handshake), or
     /// a bus on which no program owns the Secret Service's name nor can be
     /// started for it (activation failed). Anything
     /// else comes from a Secret Service that is there — access denied by
@@ -141,7 +143,10 @@ mod platform {
         match error {
             secret_service::Error::Unavailable => true,
             secret_service::Error::Zbus(
-                zbus::Error::InputOutput(_) | zbus::Error::Address(_) | zbus::Error::Handshake(_),
+                zbus::Error::InputOutput(_)
+                | zbus::Error::Address(_)
+                | zbus::Error::Connection(_, _)
+                | zbus::Error::Handshake(_),
             ) => true,
             secret_service::Error::Zbus(zbus::Error::MethodError(name, _, _)) => {
                 absent(name.as_str())
