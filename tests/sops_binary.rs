@@ -173,6 +173,72 @@ fn native_cache_decrypts_once_and_notices_changes() {
     assert_eq!(provider.decrypt_count(), 2);
 }
 
+/// A request for `key` in `file` (an entry's own `sops = "..."`).
+fn request_in(file: &Path, key: &str) -> kstrun::secrets::SecretRequest {
+    let mut request = request(&[key]);
+    request.metadata.path = Some(file.to_path_buf());
+    request
+}
+
+#[test]
+fn a_batch_decrypts_each_file_once_even_past_the_cache_size() {
+    let sandbox = Sandbox::new();
+    let files = [
+        sandbox.copy("fifty.sops.yaml"),
+        sandbox.path().join("b.sops.yaml"),
+    ];
+    std::fs::copy(&files[0], &files[1]).unwrap();
+    let mut s = settings(&files[0], SopsBackend::Native);
+    s.cache_size = 1;
+    let mut provider = SopsProvider::with_environment(s, sandbox.env());
+    provider.batch(true);
+    for i in 1..=3 {
+        for file in &files {
+            let found = provider
+                .lookup(&request_in(file, &format!("key_{i:04}")))
+                .unwrap();
+            assert!(matches!(found, Lookup::Found(_)));
+        }
+    }
+    assert_eq!(provider.decrypt_count(), 2, "each file once in one batch");
+    provider.batch(false);
+    // Out of the batch the cache holds one document again, the last used.
+    for file in files.iter().rev() {
+        assert!(matches!(
+            provider.lookup(&request_in(file, "key_0004")).unwrap(),
+            Lookup::Found(_)
+        ));
+    }
+    assert_eq!(provider.decrypt_count(), 3);
+}
+
+#[test]
+fn one_file_under_two_names_is_read_as_each_name_says() {
+    let sandbox = Sandbox::new();
+    let yaml = sandbox.copy("fifty.sops.yaml");
+    let dotenv = sandbox.path().join("alias.sops.env");
+    std::os::unix::fs::symlink(&yaml, &dotenv).unwrap();
+    for order in [[&yaml, &dotenv], [&dotenv, &yaml]] {
+        let mut provider =
+            SopsProvider::with_environment(settings(&yaml, SopsBackend::Native), sandbox.env());
+        provider.batch(true);
+        for file in order {
+            let answer = provider.lookup(&request_in(file, "key_0001"));
+            if file == &yaml {
+                assert!(matches!(answer, Ok(Lookup::Found(_))), "{order:?}");
+            } else {
+                let error = answer
+                    .expect_err("a YAML file read as dotenv fails")
+                    .to_string();
+                assert!(
+                    error.contains("alias.sops.env") && error.contains("dotenv"),
+                    "{error}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn missing_executable_names_the_setting() {
     let sandbox = Sandbox::new();

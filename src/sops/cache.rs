@@ -1,11 +1,17 @@
 //! A small LRU of decrypted documents, so one run decrypts each file once.
 //!
-//! Keyed by the file's canonical path; an entry is only served while the
-//! file's modification time and size are what they were when it was
-//! decrypted, so a long-running program sees an edited file. Dropping an
-//! entry (evicted, invalidated, or the cache itself) wipes its leaves.
+//! Keyed by the file's canonical path and the format it is read in (two
+//! names of one file may call for different formats, and each must be read
+//! as its own name says, whichever comes first); an entry is only served
+//! while the file's modification time and size are what they were when it
+//! was decrypted, so a long-running program sees an edited file. While held
+//! (a run's batch of lookups), nothing is evicted: a run with more files than
+//! the capacity would otherwise decrypt a file twice, and could take two of
+//! its secrets from two versions of it. Dropping an entry (evicted,
+//! invalidated, or the cache itself) wipes its leaves.
 
 use super::tree::Document;
+use super::Format;
 use lru::LruCache;
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
@@ -54,9 +60,13 @@ struct Entry {
     backend: &'static str,
 }
 
-/// Decrypted documents by canonical path, least recently used evicted first.
+/// Decrypted documents by canonical path and format, least recently used
+/// evicted first.
 pub struct DocumentCache {
-    entries: Option<LruCache<PathBuf, Entry>>,
+    entries: Option<LruCache<(PathBuf, Format), Entry>>,
+    /// The capacity asked for; a held cache may grow past it.
+    capacity: usize,
+    held: bool,
 }
 
 impl DocumentCache {
@@ -64,41 +74,67 @@ impl DocumentCache {
     pub fn new(capacity: usize) -> Self {
         DocumentCache {
             entries: NonZeroUsize::new(capacity).map(LruCache::new),
+            capacity,
+            held: false,
         }
     }
 
-    /// The document for `path` if it was decrypted from the same file version.
-    pub fn get(&mut self, path: &Path, stamp: FileStamp) -> Option<(Arc<Document>, &'static str)> {
+    /// The document for `path` read as `format`, if it was decrypted from
+    /// the same file version.
+    pub fn get(
+        &mut self,
+        path: &Path,
+        format: Format,
+        stamp: FileStamp,
+    ) -> Option<(Arc<Document>, &'static str)> {
         let entries = self.entries.as_mut()?;
-        match entries.get(path) {
+        let key = (path.to_path_buf(), format);
+        match entries.get(&key) {
             Some(entry) if entry.stamp == stamp => {
                 Some((Arc::clone(&entry.document), entry.backend))
             }
             Some(_) => {
-                entries.pop(path);
+                entries.pop(&key);
                 None
             }
             None => None,
         }
     }
 
-    /// Keeps `document` for `path` at `stamp`.
+    /// Keeps `document` for `path` read as `format` at `stamp`.
     pub fn put(
         &mut self,
         path: PathBuf,
+        format: Format,
         stamp: FileStamp,
         document: Arc<Document>,
         backend: &'static str,
     ) {
-        if let Some(entries) = self.entries.as_mut() {
-            entries.put(
-                path,
-                Entry {
-                    stamp,
-                    document,
-                    backend,
-                },
-            );
+        let Some(entries) = self.entries.as_mut() else {
+            return;
+        };
+        let key = (path, format);
+        if self.held && entries.len() == entries.cap().get() && !entries.contains(&key) {
+            entries.resize(entries.cap().saturating_add(1));
+        }
+        let entry = Entry {
+            stamp,
+            document,
+            backend,
+        };
+        entries.put(key, entry);
+    }
+
+    /// Holds every document put from now on until released; releasing
+    /// evicts down to the capacity again.
+    pub fn hold(&mut self, held: bool) {
+        self.held = held;
+        if let (false, Some(entries), Some(capacity)) = (
+            held,
+            self.entries.as_mut(),
+            NonZeroUsize::new(self.capacity),
+        ) {
+            entries.resize(capacity);
         }
     }
 
@@ -128,6 +164,12 @@ mod tests {
         Arc::new(Document::new(Vec::new(), false))
     }
 
+    const STAMP: FileStamp = FileStamp {
+        modified: None,
+        size: 1,
+        file: None,
+    };
+
     #[test]
     fn stale_entries_are_dropped_and_capacity_evicts() {
         let stamp = FileStamp {
@@ -135,19 +177,47 @@ mod tests {
             size: 1,
             file: None,
         };
+        let yaml = Format::Yaml;
         let mut cache = DocumentCache::new(1);
-        cache.put("/a".into(), stamp, doc(), "native");
-        assert!(cache.get(Path::new("/a"), stamp).is_some());
+        cache.put("/a".into(), yaml, stamp, doc(), "native");
+        assert!(cache.get(Path::new("/a"), yaml, stamp).is_some());
         assert!(cache
-            .get(Path::new("/a"), FileStamp { size: 2, ..stamp })
+            .get(Path::new("/a"), yaml, FileStamp { size: 2, ..stamp })
             .is_none());
         assert!(cache.is_empty());
-        cache.put("/a".into(), stamp, doc(), "native");
-        cache.put("/b".into(), stamp, doc(), "native");
-        assert!(cache.get(Path::new("/a"), stamp).is_none());
+        cache.put("/a".into(), yaml, stamp, doc(), "native");
+        cache.put("/b".into(), yaml, stamp, doc(), "native");
+        assert!(cache.get(Path::new("/a"), yaml, stamp).is_none());
         assert_eq!(cache.len(), 1);
         let mut off = DocumentCache::new(0);
-        off.put("/a".into(), stamp, doc(), "native");
-        assert!(off.get(Path::new("/a"), stamp).is_none());
+        off.hold(true);
+        off.put("/a".into(), yaml, stamp, doc(), "native");
+        assert!(off.get(Path::new("/a"), yaml, stamp).is_none());
+    }
+
+    #[test]
+    fn one_file_in_two_formats_is_two_entries() {
+        let mut cache = DocumentCache::new(4);
+        cache.put("/a".into(), Format::Yaml, STAMP, doc(), "native");
+        assert!(cache.get(Path::new("/a"), Format::Dotenv, STAMP).is_none());
+        assert!(cache.get(Path::new("/a"), Format::Yaml, STAMP).is_some());
+    }
+
+    #[test]
+    fn a_held_cache_evicts_nothing_until_released() {
+        let yaml = Format::Yaml;
+        let mut cache = DocumentCache::new(1);
+        cache.hold(true);
+        for path in ["/a", "/b", "/c"] {
+            cache.put(path.into(), yaml, STAMP, doc(), "native");
+        }
+        for path in ["/a", "/b", "/c"] {
+            assert!(cache.get(Path::new(path), yaml, STAMP).is_some(), "{path}");
+        }
+        cache.hold(false);
+        assert_eq!(cache.len(), 1);
+        assert!(cache.get(Path::new("/c"), yaml, STAMP).is_some());
+        cache.put("/d".into(), yaml, STAMP, doc(), "native");
+        assert_eq!(cache.len(), 1);
     }
 }

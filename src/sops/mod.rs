@@ -37,7 +37,7 @@ pub use value::{Plain, ValueCipher};
 use std::path::Path;
 
 /// A SOPS file's format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
     /// From the file name: `.yaml`/`.yml`, `.json`, `.env`, `.ini`, else binary.
     Auto,

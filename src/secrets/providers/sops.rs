@@ -75,9 +75,10 @@ pub struct SopsProvider {
     cache: DocumentCache,
     /// Files looked up so far, for `status`.
     seen: Vec<PathBuf>,
-    /// Files that failed to decrypt, by version: all the secrets of a broken
-    /// file fail with the same error, without running sops again for each.
-    failures: Vec<(PathBuf, FileStamp, SopsError)>,
+    /// Files that failed to decrypt, by format and version: all the secrets
+    /// of a broken file fail with the same error, without running sops
+    /// again for each.
+    failures: Vec<(PathBuf, Format, FileStamp, SopsError)>,
     /// Canonical path of each file by the version it was canonicalised at:
     /// resolving links costs several system calls, a stamp one, and a
     /// thousand secrets from one file would otherwise pay it a thousand times.
@@ -148,25 +149,36 @@ impl SopsProvider {
         stamp: FileStamp,
     ) -> Result<(Arc<Document>, &'static str), SopsError> {
         let canonical = self.canonical_path(path, stamp);
-        if let Some(hit) = self.cache.get(&canonical, stamp) {
+        let format = self.settings.format.resolve(path);
+        if let Some(hit) = self.cache.get(&canonical, format, stamp) {
             return Ok(hit);
         }
         self.failures
-            .retain(|(p, s, _)| *p != canonical || *s == stamp);
-        if let Some((_, _, error)) = self.failures.iter().find(|(p, _, _)| *p == canonical) {
+            .retain(|(p, f, s, _)| *p != canonical || *f != format || *s == stamp);
+        if let Some((_, _, _, error)) = self
+            .failures
+            .iter()
+            .find(|(p, f, _, _)| *p == canonical && *f == format)
+        {
             return Err(error.clone());
         }
         self.decrypts += 1;
         let decrypted = match self.decryptor.decrypt(path) {
             Ok(decrypted) => decrypted,
             Err(error) => {
-                self.failures.push((canonical, stamp, error.clone()));
+                self.failures
+                    .push((canonical, format, stamp, error.clone()));
                 return Err(error);
             }
         };
         let document = Arc::new(decrypted.document);
-        self.cache
-            .put(canonical, stamp, Arc::clone(&document), decrypted.backend);
+        self.cache.put(
+            canonical,
+            format,
+            stamp,
+            Arc::clone(&document),
+            decrypted.backend,
+        );
         Ok((document, decrypted.backend))
     }
 }
@@ -356,6 +368,7 @@ impl Provider for SopsProvider {
 
     fn batch(&mut self, active: bool) {
         self.batch_stamps = active.then(Vec::new);
+        self.cache.hold(active);
         self.current = None;
     }
 
