@@ -94,11 +94,15 @@ fn init_never_overwrites_without_force() {
         .stderr(predicate::str::contains("already exists; use --force"));
     assert_eq!(fs::read_to_string(&file).unwrap(), "pass = []\n");
 
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o600)).unwrap();
     kstrun(dir.path())
         .args(["init", "--force"])
         .assert()
         .code(0);
     assert_eq!(fs::read_to_string(&file).unwrap(), STARTER);
+    let mode = fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "--force keeps the old file's permissions");
     assert_eq!(
         fs::read_dir(dir.path()).unwrap().count(),
         1,

@@ -5,8 +5,8 @@
 //! form, an optional secret and a default, and the other forms and provider
 //! settings commented out. It must load with kstrun's own loader, which a
 //! test checks. An existing file is never overwritten without `--force`; with
-//! it, the new text is written beside the old file and renamed over it, so a
-//! failure midway never leaves half a manifest.
+//! it, the new text is written beside the old file (with its permissions)
+//! and renamed over it, so a failure midway never leaves half a manifest.
 
 use crate::error::Error;
 use std::fs::OpenOptions;
@@ -53,7 +53,15 @@ fn replace(file: &Path) -> io::Result<()> {
     let mut name = file.file_name().unwrap_or_default().to_os_string();
     name.push(format!(".kstrun-init-{}", std::process::id()));
     temporary.set_file_name(name);
-    let written = create_new(&temporary).and_then(|()| std::fs::rename(&temporary, file));
+    // The new file keeps the old one's permissions: a manifest kept private
+    // (0600) must not become readable by all through `--force`.
+    let kept = std::fs::metadata(file).ok().map(|old| old.permissions());
+    let written = create_new(&temporary)
+        .and_then(|()| match kept {
+            Some(permissions) => std::fs::set_permissions(&temporary, permissions),
+            None => Ok(()),
+        })
+        .and_then(|()| std::fs::rename(&temporary, file));
     if written.is_err() {
         let _ = std::fs::remove_file(&temporary);
     }
