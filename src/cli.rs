@@ -164,7 +164,7 @@ pub struct ShredArgs {
 pub enum ShredMethodArg {
     /// `command` when GNU shred is on PATH, else `overwrite`
     Auto,
-    /// Run GNU `shred -n N [-z] -u`
+    /// Run GNU `shred -n N [-z]` on the file, then truncate and unlink it
     Command,
     /// Overwrite in place, fsync after each pass, then truncate and unlink
     Overwrite,
