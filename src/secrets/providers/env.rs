@@ -73,6 +73,9 @@ impl EnvProvider {
 
     fn get(&self, name: &[u8]) -> Option<SecretValue> {
         match &self.variables {
+            // No variable's name holds `=` or NUL, and glibc's getenv("A=B")
+            // answers with the part of A's value after "B=".
+            Variables::Process if name.iter().any(|&b| b == b'=' || b == 0) => None,
             Variables::Process => {
                 let absent = self.batch_names.as_ref().is_some_and(|names| {
                     let hash = fnv1a(name);
@@ -272,6 +275,24 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_name_with_equals_or_nul_never_matches() {
+        // glibc's getenv("A=B") answers with what follows "B=" in A's value.
+        let name = format!("KSTRUN_ENV_TIER_EQUALS_{}", std::process::id());
+        std::env::set_var(&name, "B=part-of-another-value");
+        let mut p = EnvProvider::new(EnvSettings {
+            prefix: String::new(),
+        });
+        for asked in [format!("{name}=b"), format!("{name}\0")] {
+            for batch in [false, true] {
+                p.batch(batch);
+                let answer = p.lookup(&request(&asked, None)).unwrap();
+                assert!(!matches!(answer, Lookup::Found(_)), "{asked:?} {batch}");
+            }
+        }
+        std::env::remove_var(&name);
     }
 
     #[test]
