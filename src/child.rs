@@ -19,16 +19,47 @@ use std::os::unix::ffi::OsStringExt;
 use zeroize::Zeroizing;
 
 /// Why the environment cannot hold `record`'s value the way `entry`
-/// delivers it, if it cannot: a variable cannot hold a NUL byte (a file
-/// secret can). A failure of that secret like any other, so `run` lists it
-/// with the rest and `check` shows it failed; never names the value.
+/// delivers it, if it cannot: a variable cannot hold a NUL byte, nor (on
+/// Linux) be longer than one `execve` string may be (a file secret can). A
+/// failure of that secret like any other, so `run` lists it with the rest
+/// and `check` shows it failed; never names the value.
 pub fn env_refuses(entry: &Entry, record: &SecretRecord) -> Option<SecretError> {
-    let in_a_variable = matches!(entry.delivery, Delivery::Env | Delivery::Json);
-    (in_a_variable && record.value.as_bytes().contains(&0)).then(|| SecretError::Provider {
+    if !matches!(entry.delivery, Delivery::Env | Delivery::Json) {
+        return None;
+    }
+    let value = record.value.as_bytes();
+    let reason = if value.contains(&0) {
+        "the value contains a NUL byte, which an environment variable cannot hold".to_string()
+    } else if let Some(limit) = longest_variable().filter(|&limit| {
+        // `NAME=value` and its ending NUL.
+        entry.var.len() + value.len() + 2 > limit
+    }) {
+        format!(
+            "NAME=value would be longer than the {} bytes the kernel takes for one environment variable",
+            limit - 1
+        )
+    } else {
+        return None;
+    };
+    Some(SecretError::Provider {
         provider: record.source.name(),
         name: entry.request.name.clone(),
-        reason: "the value contains a NUL byte, which an environment variable cannot hold; deliver it with as = \"file\"".to_string(),
+        reason: format!("{reason}; deliver it with as = \"file\""),
     })
+}
+
+/// The most bytes one `execve` string may have, its NUL included: Linux's
+/// MAX_ARG_STRLEN, 32 pages. A longer variable fails the exec with E2BIG,
+/// which only says "Argument list too long", after the fork under `--init`.
+fn longest_variable() -> Option<usize> {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: sysconf only reads a constant of the running system.
+        let page = unsafe { nix::libc::sysconf(nix::libc::_SC_PAGESIZE) };
+        usize::try_from(page).ok().map(|page| page * 32)
+    }
+    #[cfg(not(target_os = "linux"))]
+    None
 }
 
 /// Whether `as = "file"` secrets get a memfd (run) or are left out (export).

@@ -80,6 +80,48 @@ fn a_value_run_would_refuse_is_a_failure_in_check() {
     assert_no_leak(&output, &["planted-secret-4711"]);
 }
 
+/// A value longer than one environment variable may be (Linux: 128 KiB
+/// with its name) fails `check` and `run` by name, with exit 125 and no
+/// child, instead of an exec failing with "Argument list too long".
+#[test]
+fn a_value_too_long_for_one_variable_is_a_failure() {
+    let sandbox = Sandbox::new();
+    let long = format!("planted-secret-4711{}", "x".repeat(128 * 1024));
+    let fits = "y".repeat(128 * 1024 - "FITS=".len() - 1);
+    sandbox.manifest(&format!(
+        "[secrets]\nBIG = {{ path = \"b.v\", default = \"{long}\" }}\n\
+         FILE = {{ path = \"f.v\", default = \"{long}\", as = \"file\" }}\n\
+         FITS = {{ path = \"fits\", default = \"{fits}\" }}\n"
+    ));
+    let output = sandbox.kstrun().arg("check").output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let row = |var: &str| {
+        stdout
+            .lines()
+            .find(|line| line.starts_with(var))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(row("BIG ").contains("failed"), "{stdout}");
+    assert!(row("FILE").contains("ok"), "{stdout}");
+    assert!(row("FITS").contains("ok"), "{stdout}");
+    assert_no_leak(&output, &["planted-secret-4711"]);
+
+    let output = sandbox
+        .kstrun()
+        .arg("--")
+        .args(sandbox.marker_child())
+        .output()
+        .unwrap();
+    common::assert_failed_125(
+        &output,
+        &["BIG", "131071 bytes", "deliver it with as = \"file\""],
+    );
+    sandbox.assert_child_not_started();
+    assert_no_leak(&output, &["planted-secret-4711"]);
+}
+
 #[test]
 fn an_invalid_manifest_is_exit_125() {
     let sandbox = Sandbox::new();
