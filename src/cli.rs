@@ -5,6 +5,8 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
+use std::fmt;
+use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 const EXAMPLES: &str = "\
@@ -50,8 +52,8 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-/// Options every command takes.
-#[derive(Debug, Args)]
+/// Options every command takes. `Debug` shows `--set` paths, not values.
+#[derive(Args)]
 pub struct GlobalArgs {
     /// Manifest file [default: $KSTRUN_MANIFEST, else ./kstrun.toml]
     #[arg(short = 'm', long, value_name = "PATH", global = true)]
@@ -74,6 +76,34 @@ pub struct GlobalArgs {
     /// Print nothing but errors
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+}
+
+impl fmt::Debug for GlobalArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GlobalArgs")
+            .field("manifest", &self.manifest)
+            .field("scope", &self.scope)
+            .field("set", &SetsWithoutValues(&self.set))
+            .field("secret", &self.secret)
+            .field("pass", &self.pass)
+            .field("verbose", &self.verbose)
+            .field("quiet", &self.quiet)
+            .finish()
+    }
+}
+
+/// `--set PATH=VALUE` arguments as `Debug` shows them: `PATH=…`, never the value.
+pub struct SetsWithoutValues<'a>(pub &'a [OsString]);
+
+impl fmt::Debug for SetsWithoutValues<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let paths = self.0.iter().map(|arg| {
+            let arg = arg.as_bytes();
+            let path = arg.split(|&b| b == b'=').next().unwrap_or_default();
+            format!("{}=…", String::from_utf8_lossy(path))
+        });
+        f.debug_list().entries(paths).finish()
+    }
 }
 
 /// What to run.

@@ -24,8 +24,9 @@ pub struct Entry {
     pub delivery: Delivery,
 }
 
-/// Options from the command line that shape the plan.
-#[derive(Debug, Default)]
+/// Options from the command line that shape the plan. `Debug` shows
+/// `--set` paths, not values.
+#[derive(Default)]
 pub struct PlanOptions {
     /// `--scope`.
     pub scope: Option<String>,
@@ -35,6 +36,17 @@ pub struct PlanOptions {
     pub secret: Vec<String>,
     /// `--pass NAME`.
     pub pass: Vec<String>,
+}
+
+impl std::fmt::Debug for PlanOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlanOptions")
+            .field("scope", &self.scope)
+            .field("set", &crate::cli::SetsWithoutValues(&self.set))
+            .field("secret", &self.secret)
+            .field("pass", &self.pass)
+            .finish()
+    }
 }
 
 /// Everything one run needs.
@@ -95,7 +107,7 @@ impl Plan {
                     name: entry.path,
                     scope: options.scope.clone(),
                     required: entry.required,
-                    default: entry.default.map(SecretValue::from_string),
+                    default: entry.default,
                     metadata: RequestMetadata {
                         path: entry.sops,
                         key_path: entry.key,
@@ -185,6 +197,37 @@ fn parse_overrides(set: Vec<OsString>) -> Result<Vec<(String, SecretValue)>, Man
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_never_shows_a_set_value_or_a_default() {
+        use clap::Parser;
+        let cli = crate::cli::Cli::parse_from([
+            "kstrun",
+            "--set",
+            "db.password=hunter2-set",
+            "--",
+            "true",
+        ]);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("kstrun.toml");
+        let text = "[secrets]\nA = { path = \"a\", default = \"hunter2-default\" }\n";
+        std::fs::write(&file, text).unwrap();
+        let manifest = Manifest::load(&file, None).unwrap();
+        let options = PlanOptions {
+            set: cli.global.set.clone(),
+            ..PlanOptions::default()
+        };
+        let shown = [
+            format!("{cli:?}"),
+            format!("{cli:#?}"),
+            format!("{manifest:?}"),
+            format!("{options:#?}"),
+        ];
+        for text in &shown {
+            assert!(!text.contains("hunter2"), "{text}");
+        }
+        assert!(shown[0].contains("db.password=…"), "{}", shown[0]);
+    }
 
     #[test]
     fn set_errors_never_show_the_value() {

@@ -19,7 +19,7 @@ use crate::kstlib_config::{self, KstlibSettings};
 use crate::secrets::providers::{
     EnvSettings, KeyringBackend, KeyringSettings, SopsBackend, SopsSettings,
 };
-use crate::secrets::SecretSource;
+use crate::secrets::{SecretSource, SecretValue};
 use crate::sops::Format;
 use indexmap::IndexMap;
 use raw::{RawKey, RawManifest, RawSecret};
@@ -53,8 +53,8 @@ pub struct SecretEntry {
     pub sops: Option<PathBuf>,
     /// Whether a miss is an error.
     pub required: bool,
-    /// Last-tier value.
-    pub default: Option<String>,
+    /// Last-tier value (wiped on drop, never shown by `Debug`).
+    pub default: Option<SecretValue>,
     /// How the value reaches the child.
     pub delivery: Delivery,
     /// Middle tiers allowed for this entry.
@@ -614,7 +614,7 @@ impl Checker<'_> {
             key,
             sops,
             required: table.required.unwrap_or(true),
-            default: table.default.map(|d| d.0),
+            default: table.default.map(|d| SecretValue::from_string(d.0)),
             delivery,
             providers,
         })

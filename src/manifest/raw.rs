@@ -107,9 +107,16 @@ pub enum RawKey {
     Segments(Vec<String>),
 }
 
-/// A TOML scalar (string, integer, float, boolean) kept as text.
-#[derive(Debug, Clone)]
+/// A TOML scalar (string, integer, float, boolean) kept as text. It may be
+/// a secret's `default`, so `Debug` does not show it.
+#[derive(Clone)]
 pub struct ScalarText(pub String);
+
+impl std::fmt::Debug for ScalarText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ScalarText(…)")
+    }
+}
 
 macro_rules! overlay_fields {
     ($base:ident, $top:ident; $($field:ident),*) => {

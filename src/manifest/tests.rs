@@ -124,7 +124,10 @@ fn a_scope_overlays_settings_and_entries() {
     );
     let log = m.secrets.iter().find(|s| s.var == "LOG").unwrap();
     assert_eq!(
-        (log.path.as_str(), log.default.as_deref()),
+        (
+            log.path.as_str(),
+            log.default.as_ref().and_then(|v| v.as_str())
+        ),
         ("log.token", Some("prod-default"))
     );
     assert!(m.secrets.iter().any(|s| s.var == "EXTRA"));
@@ -152,7 +155,7 @@ NEW = "i.j"
                 s.var.as_str(),
                 s.path.as_str(),
                 s.required,
-                s.default.as_deref(),
+                s.default.as_ref().and_then(|v| v.as_str()),
             )
         })
         .collect();
