@@ -11,6 +11,30 @@ use kstrun::secrets::{Lookup, Provider, ProviderState, SecretRequest, SecretReso
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+/// Runs `keyctl ARGS` with `input` on its stdin; its stdout, trimmed.
+fn keyctl(args: &[&str], input: &[u8]) -> String {
+    let mut child = Command::new("keyctl")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("keyctl");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("write");
+    let out = child.wait_with_output().expect("keyctl");
+    assert!(out.status.success(), "keyctl {args:?}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Whether the session keyring links the user's persistent keyring.
+fn session_links_persistent() -> bool {
+    keyctl(&["show", "@s"], b"").contains("_persistent")
+}
+
 /// The inner half of the keyutils test: runs only under `keyctl session`.
 #[test]
 fn keyutils_inner() {
@@ -22,23 +46,59 @@ fn keyutils_inner() {
         backend: KeyringBackend::Keyutils,
         ..KeyringSettings::default()
     };
-    // Written by the kernel tool, read by kstrun.
-    let mut add = Command::new("keyctl")
-        .args(["padd", "user", "keyring:api.token@kstrun-test", "@s"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("keyctl padd");
-    add.stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"from-keyctl")
-        .expect("write");
-    assert!(add.wait().expect("keyctl").success());
-    let mut resolver = SecretResolver::new(vec![Box::new(KeyringProvider::new(s.clone()))]);
-    let record = resolver.resolve_secret("api.token").expect("resolved");
+    let resolve = |name: &str| {
+        let mut resolver = SecretResolver::new(vec![Box::new(KeyringProvider::new(s.clone()))]);
+        resolver.resolve_secret(name)
+    };
+    // Written by the kernel tool, read by kstrun, which links it nowhere.
+    keyctl(
+        &["padd", "user", "keyring:api.token@kstrun-test", "@s"],
+        b"from-keyctl",
+    );
+    let record = resolve("api.token").expect("resolved");
     assert_eq!(record.value.as_str(), Some("from-keyctl"));
     assert_eq!(record.meta("backend"), Some("keyutils"));
+    assert!(!session_links_persistent(), "a read linked a keyring");
+
+    // A key the caller may read (view, read, search) but not link.
+    let id = keyctl(
+        &["padd", "user", "keyring:read.only@kstrun-test", "@s"],
+        b"from-keyctl-read-only",
+    );
+    keyctl(&["setperm", &id, "0x0b0b0000"], b"");
+    let record = resolve("read.only").expect("a readable key is read");
+    assert_eq!(record.value.as_str(), Some("from-keyctl-read-only"));
+
+    // A key only in the persistent keyring, where keyring-rs keeps what it
+    // stores across logins, is found; the session still does not link it.
+    let persistent = keyctl(&["get_persistent", "@s"], b"");
+    let id = keyctl(
+        &["padd", "user", "keyring:kept.key@kstrun-test", &persistent],
+        b"from-keyctl-persistent",
+    );
+    keyctl(&["unlink", &persistent, "@s"], b"");
+    let found = resolve("kept.key");
+    assert!(!session_links_persistent(), "a read linked a keyring");
+    // Linked again only to possess the key, so as to remove it.
+    keyctl(&["get_persistent", "@s"], b"");
+    keyctl(&["invalidate", &id], b"");
+    keyctl(&["unlink", &persistent, "@s"], b"");
+    assert_eq!(
+        found
+            .expect("found in the persistent keyring")
+            .value
+            .as_str(),
+        Some("from-keyctl-persistent")
+    );
+
+    // With '@' in the service, `keyring:a@b@c` could be another service's item.
+    let mut at = s.clone();
+    at.service = "b@c".into();
+    let error = SecretResolver::new(vec![Box::new(KeyringProvider::new(at))])
+        .resolve_secret("a")
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("holds '@'"), "{error}");
 
     // Written by kstrun, read by the kernel tool, then deleted.
     keyring::store(&s, "db.password", &"from-kstrun".into()).expect("stored");

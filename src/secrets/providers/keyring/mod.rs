@@ -24,6 +24,8 @@
 //! Values come back as [`SecretValue`] and error texts never hold them.
 
 mod deadline;
+#[cfg(target_os = "linux")]
+mod keyutils;
 mod manage;
 #[cfg(target_os = "linux")]
 mod session_bus;
@@ -275,8 +277,7 @@ impl Provider for KeyringProvider {
         let service = self.settings.service.clone();
         let answer = self.call("reading", move |store| {
             for username in usernames {
-                let got = store::entry(&store, backend, &service, &username)
-                    .and_then(|entry| entry.get_secret());
+                let got = store::read(&store, backend, &service, &username);
                 match got {
                     // Wrapped on this thread: a late answer is wiped when dropped.
                     Ok(bytes) => {

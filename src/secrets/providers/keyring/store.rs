@@ -57,6 +57,21 @@ pub(super) fn entry(
     }
 }
 
+/// The value of the item of `service` and `username` in `store`. The
+/// kernel key store is read by [`super::keyutils`], which links nothing.
+pub(super) fn read(
+    store: &Arc<CredentialStore>,
+    backend: KeyringBackend,
+    service: &str,
+    username: &str,
+) -> keyring_core::Result<Vec<u8>> {
+    match backend {
+        #[cfg(target_os = "linux")]
+        KeyringBackend::Keyutils => super::keyutils::read(service, username),
+        _ => entry(store, backend, service, username)?.get_secret(),
+    }
+}
+
 /// Classifies a store error, without ever formatting secret bytes.
 pub(super) fn meaning(error: &Error) -> Meaning {
     Meaning::Failed(match error {
@@ -88,7 +103,7 @@ pub(super) fn meaning(error: &Error) -> Meaning {
 #[cfg(target_os = "linux")]
 mod platform {
     use super::{meaning, Meaning, OpenError};
-    use keyring_core::{CredentialStore, Entry, Error};
+    use keyring_core::{CredentialStore, Error};
     use std::sync::Arc;
 
     /// Connects to the Secret Service on the session bus. The store opens
@@ -171,23 +186,22 @@ mod platform {
         }
     }
 
-    /// Opens the kernel key store. Creating it makes no system call, so a
-    /// probe entry is built: that reaches the session keyring, and fails where
-    /// keyutils is blocked (container seccomp profiles often block it).
+    /// Opens the kernel key store, for the library's writes: keyring-rs's,
+    /// refusing a service holding '@' (see `keyutils::read`). Creating it
+    /// makes no system call, so the session keyring is probed: that fails
+    /// where keyutils is blocked (container seccomp profiles often block it).
     pub(super) fn open_keyutils() -> Result<Arc<CredentialStore>, OpenError> {
-        let store: Arc<CredentialStore> = match linux_keyutils_keyring_store::Store::new() {
-            Ok(store) => store,
-            Err(e) => return Err(OpenError::Unavailable(format!("kernel keyutils: {e}"))),
-        };
-        match Entry::new_in_store(&store, "kstrun", "probe") {
-            Ok(_) => Ok(store),
-            Err(Error::NoStorageAccess(e)) | Err(Error::PlatformFailure(e)) => Err(
-                OpenError::Unavailable(format!("no kernel session keyring reachable: {e}")),
-            ),
-            Err(other) => Err(OpenError::Failed(match meaning(&other) {
-                Meaning::Failed(why) => why,
-                Meaning::NoEntry => "no session keyring".to_string(),
-            })),
+        let configuration = std::collections::HashMap::from([("service_no_divider", "true")]);
+        let store: Arc<CredentialStore> =
+            match linux_keyutils_keyring_store::Store::new_with_configuration(&configuration) {
+                Ok(store) => store,
+                Err(e) => return Err(OpenError::Unavailable(format!("kernel keyutils: {e}"))),
+            };
+        match super::super::keyutils::probe() {
+            Ok(()) => Ok(store),
+            Err(e) => Err(OpenError::Unavailable(format!(
+                "no kernel session keyring reachable: {e}"
+            ))),
         }
     }
 }
