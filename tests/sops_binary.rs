@@ -313,6 +313,13 @@ fn file_choice_default_entry_and_missing() {
         Lookup::Skipped { .. }
     ));
     assert!(matches!(provider.status().state, ProviderState::Skipped(_)));
+    // A link left there to a file that does not exist is an error.
+    std::os::unix::fs::symlink(sandbox.path().join("unmounted/s.yml"), &absent).unwrap();
+    let mut dangling = SopsProvider::with_environment(implicit.clone(), sandbox.env());
+    let err = dangling.lookup(&request(&["a"])).unwrap_err().to_string();
+    assert!(err.contains("symbolic link"), "{err}");
+    assert!(matches!(dangling.status().state, ProviderState::Failed(_)));
+    std::fs::remove_file(&absent).unwrap();
     // The entry's own file wins over the default path.
     let mut entry = request(&["mail", "smtp", "password"]);
     entry.metadata.path = Some(fixture("basic.sops.yaml"));

@@ -243,6 +243,15 @@ impl SopsProvider {
         }
         let stamp = match self.stamp(&path) {
             Ok(stamp) => stamp,
+            // A link left where the default file goes (to a volume not
+            // mounted yet, say) means a file was meant to be there.
+            Err(std::io::ErrorKind::NotFound) if !configured && path.is_symlink() => {
+                return Err(SecretError::provider(
+                    "sops",
+                    &request.name,
+                    format!("{location}: a symbolic link to a file that does not exist"),
+                ))
+            }
             Err(std::io::ErrorKind::NotFound) if !configured => {
                 return Ok(Err(Lookup::Skipped {
                     reason: format!("no file {location}").into(),
@@ -415,7 +424,7 @@ impl Provider for SopsProvider {
         for file in files {
             let shown = file.display().to_string();
             if !file.exists() {
-                if file == default && !self.settings.path_configured {
+                if file == default && !self.settings.path_configured && !file.is_symlink() {
                     status
                         .details
                         .push(format!("file {shown}: absent (tier skipped)"));
