@@ -20,15 +20,16 @@
 //! gets its own process group, so that a Ctrl-C at a terminal reaches it
 //! once, not a second time through kstrun.
 //!
-//! At a terminal kstrun does for that group what a shell does for a job,
-//! and only when kstrun itself is in the terminal's foreground (a
-//! `kstrun --init ... &` never takes the terminal from the shell): the child
-//! gets the foreground (of the controlling terminal, whatever stdin is);
-//! when it stops (Ctrl-Z, a read from the terminal in the background) kstrun
-//! takes the terminal back and stops too, so the shell sees its job stopped;
-//! when continued it continues the child, giving it the terminal again if
-//! kstrun got it back (`fg`, not `bg`); and when the child ends kstrun gives
-//! the terminal back to its own group before it exits.
+//! At a terminal kstrun does for that group what a shell does for a job:
+//! when kstrun is in the terminal's foreground, the child gets the
+//! foreground (of the controlling terminal, whatever stdin is; a
+//! `kstrun --init ... &` never takes the terminal from the shell); when the
+//! child stops (Ctrl-Z, a read from the terminal in the background) kstrun
+//! takes the terminal back if the child had it and stops too, so the shell
+//! sees its job stopped; when continued it continues the child, giving it
+//! the terminal if kstrun now has it (`fg`, also of a job started with `&`;
+//! not `bg`); and when the child ends kstrun gives the terminal back to its
+//! own group before it exits.
 //!
 //! Secrets: the environment block is built before the fork and dropped
 //! (wiped, memfds closed) by the parent right after it, so the waiting
@@ -76,7 +77,7 @@ pub fn supervise(
     signals: &SignalSet,
 ) -> Result<i32, Error> {
     let shown = program.shown().to_string();
-    let terminal = Terminal::if_in_foreground();
+    let terminal = Terminal::controlling();
     let (report_read, report_write) = nix::unistd::pipe2(OFlag::O_CLOEXEC)
         .map_err(|e| Error::Child(format!("cannot create a pipe: {e}")))?;
     if std::process::id() != 1 {
@@ -97,7 +98,7 @@ pub fn supervise(
     // Both sides set the group (and hand it the terminal), so that no signal
     // can reach a group not yet made.
     let _ = nix::unistd::setpgid(child, child);
-    if let Some(terminal) = &terminal {
+    if let Some(terminal) = terminal.as_ref().filter(|t| t.in_foreground()) {
         terminal.give_to(child);
     }
     drop(report_write);
@@ -140,22 +141,28 @@ pub fn supervise(
     }
 }
 
-/// The controlling terminal, while kstrun's process group holds its foreground.
+/// The controlling terminal, and kstrun's own process group.
 struct Terminal {
     tty: OwnedFd,
     own_group: Pid,
 }
 
 impl Terminal {
-    /// The controlling terminal (whatever stdin is), if kstrun's group is in
-    /// its foreground now; `None` without a terminal or in the background.
-    fn if_in_foreground() -> Option<Terminal> {
+    /// The controlling terminal (whatever stdin is); `None` without one.
+    /// Kept also when kstrun starts in the background: once brought to the
+    /// foreground (`fg`), it hands the terminal on when the child stops.
+    fn controlling() -> Option<Terminal> {
         let flags = OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC;
         let fd = nix::fcntl::open("/dev/tty", flags, nix::sys::stat::Mode::empty()).ok()?;
         // SAFETY: `open` just returned this descriptor, owned by no one else.
         let tty = unsafe { OwnedFd::from_raw_fd(fd) };
         let own_group = nix::unistd::getpgrp();
-        (nix::unistd::tcgetpgrp(&tty).ok()? == own_group).then_some(Terminal { tty, own_group })
+        Some(Terminal { tty, own_group })
+    }
+
+    /// Whether kstrun's group holds the terminal's foreground now.
+    fn in_foreground(&self) -> bool {
+        nix::unistd::tcgetpgrp(&self.tty) == Ok(self.own_group)
     }
 
     /// Gives the foreground to `group`. SIGTTOU is blocked in kstrun (or
@@ -182,7 +189,7 @@ impl Terminal {
         unsafe {
             libc::raise(libc::SIGSTOP);
         }
-        if nix::unistd::tcgetpgrp(&self.tty) == Ok(self.own_group) {
+        if self.in_foreground() {
             self.give_to(child);
         }
         // SAFETY: as above.
@@ -201,7 +208,7 @@ fn start_child(
     terminal: Option<&Terminal>,
 ) -> ! {
     let _ = nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0));
-    if let Some(terminal) = terminal {
+    if let Some(terminal) = terminal.filter(|t| t.in_foreground()) {
         terminal.give_to(nix::unistd::getpgrp());
     }
     state.restore();

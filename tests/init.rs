@@ -373,6 +373,35 @@ fn at_a_terminal_the_child_is_a_well_behaved_job() {
     );
 }
 
+/// A job started in the background (`&`) that reads the terminal stops, as
+/// it would in exec mode, and `fg` gives the terminal to the child: what is
+/// typed then reaches it.
+#[test]
+fn a_background_start_brought_to_the_foreground_gets_the_terminal() {
+    let kstrun = env!("CARGO_BIN_EXE_kstrun");
+    let Some(shown) = at_a_terminal(&[
+        "sleep:0.5",
+        &format!("{kstrun} -s X=x.y --set x.y=v --init -- cat &\n"),
+        "sleep:1",
+        "\n",
+        "sleep:0.3",
+        "fg\n",
+        "sleep:0.5",
+        "typed-for-cat\n",
+        "sleep:0.5",
+        "\x04",
+        "sleep:0.5",
+        "echo after-fg-$?\n",
+        "sleep:0.3",
+    ]) else {
+        return;
+    };
+    assert!(shown.contains("Stopped"), "{shown}");
+    // Once echoed by the terminal, once written by cat.
+    assert_eq!(shown.matches("typed-for-cat").count(), 2, "{shown}");
+    assert!(shown.contains("after-fg-0"), "{shown}");
+}
+
 /// The terminal's foreground goes back to the shell's group when the child
 /// ends, and the child gets it from the controlling terminal even when stdin
 /// is a pipe: a script that reads the terminal after `kstrun --init`, and a
