@@ -1,8 +1,12 @@
 //! Sealed anonymous in-memory files for `as = "file"` secrets (Linux).
 //!
-//! The value is written into a `memfd`, made read-only (mode 0400) and sealed
+//! The value is written into a `memfd`, made read-only (mode 0444) and sealed
 //! against any change of content or size; the child opens it through
-//! `/dev/fd/N`. Nothing ever touches a disk and the file disappears with the
+//! `/dev/fd/N`. Readable by all, because a child that drops privileges
+//! (`kstrun -- gosu app ./server`) opens it as another user; nobody else can
+//! reach it: the only path to it is `/proc/PID/fd/N` of a process holding
+//! it, which takes the right to trace that process (and after a change of
+//! user the kernel lets no one but root trace it). Nothing ever touches a disk and the file disappears with the
 //! last process holding it, however it dies. The descriptor is created
 //! close-on-exec, so that no helper kstrun runs while resolving later
 //! secrets (the `sops` executable, `SOPS_AGE_KEY_CMD`) inherits it; the
@@ -34,7 +38,8 @@ pub fn sealed_file(name: &str, value: &SecretValue) -> Result<OwnedFd, String> {
     // (`cat <&3`) shares this offset; opening the path starts at 0 anyway.
     std::io::Seek::rewind(&mut file).map_err(|e| format!("rewinding memfd: {e}"))?;
     let fd = OwnedFd::from(file);
-    fchmod(fd.as_raw_fd(), Mode::S_IRUSR).map_err(|e| format!("fchmod memfd: {e}"))?;
+    let read_only = Mode::S_IRUSR | Mode::S_IRGRP | Mode::S_IROTH;
+    fchmod(fd.as_raw_fd(), read_only).map_err(|e| format!("fchmod memfd: {e}"))?;
     let seals = SealFlag::F_SEAL_SEAL
         | SealFlag::F_SEAL_SHRINK
         | SealFlag::F_SEAL_GROW

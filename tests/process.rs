@@ -386,7 +386,7 @@ fn file_secret_is_read_only_sealed_and_on_no_filesystem() {
         stdout.contains("link=/memfd:kstrun:KEY (deleted)"),
         "{stdout}"
     );
-    assert!(stdout.contains("stat=0 400 17"), "{stdout}");
+    assert!(stdout.contains("stat=0 444 17"), "{stdout}");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains("s3cr3t"), "{stderr}");
     for dir in [sandbox.path(), std::path::Path::new("/dev/shm")] {
@@ -400,6 +400,27 @@ fn file_secret_is_read_only_sealed_and_on_no_filesystem() {
             }
         }
     }
+}
+
+/// A child that drops privileges before it reads (`kstrun -- gosu app
+/// ./server`, the usual container entrypoint) still opens its file secret by
+/// path. Changing user takes root: as another user the test has nothing to do.
+#[test]
+fn file_secret_opens_by_path_after_the_child_drops_privileges() {
+    // SAFETY: geteuid cannot fail and touches no memory.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: changing user takes root");
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let output = file_secret_via_set(
+        &sandbox,
+        "KEY",
+        b"s3cr3t-for-nobody",
+        "exec setpriv --reuid=65534 --regid=65534 --clear-groups sh -c 'id -u; cat \"$KEY\"'",
+    );
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(output.stdout, b"65534\ns3cr3t-for-nobody", "{output:?}");
 }
 
 #[test]
