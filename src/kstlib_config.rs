@@ -4,6 +4,11 @@
 //! `secure_delete.*` there; `config = "kstlib.conf.yml"` in the manifest lets
 //! kstrun reuse them. The rest of a kstlib config belongs to kstlib, so keys
 //! this module does not read are ignored rather than refused.
+//!
+//! kstlib reads its config with PyYAML, so this reads it as PyYAML does
+//! where serde_yaml differs: merge keys (`<<: *base`) are applied (serde_yaml
+//! would take `<<` for an unknown key and drop the settings silently), and
+//! `zero_last_pass` takes YAML 1.1's `yes`/`no`/`on`/`off` as well.
 
 use crate::manifest::{redact_quoted, ManifestError, ShredMethod, MAX_SHRED_PASSES};
 use serde::Deserialize;
@@ -53,7 +58,33 @@ struct Keyring {
 struct SecureDelete {
     method: Option<String>,
     passes: Option<u32>,
+    #[serde(default, deserialize_with = "yaml11_bool")]
     zero_last_pass: Option<bool>,
+}
+
+/// A boolean as PyYAML (YAML 1.1) reads one: also `yes`, `no`, `on`, `off`
+/// in their three spellings.
+fn yaml11_bool<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<bool>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Spelled {
+        Bool(bool),
+        Word(String),
+    }
+    let word = match Option::<Spelled>::deserialize(deserializer)? {
+        None => return Ok(None),
+        Some(Spelled::Bool(value)) => return Ok(Some(value)),
+        Some(Spelled::Word(word)) => word,
+    };
+    match word.as_str() {
+        "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Ok(Some(true)),
+        "no" | "No" | "NO" | "off" | "Off" | "OFF" => Ok(Some(false)),
+        _ => Err(serde::de::Error::custom(
+            "expected a boolean (true, false, yes, no, on, off)",
+        )),
+    }
 }
 
 /// Reads the `secrets:` section of the kstlib config at `path`.
@@ -66,7 +97,7 @@ pub fn load(path: &Path) -> Result<KstlibSettings, ManifestError> {
     let document: Document = if text.trim().is_empty() {
         Document::default()
     } else {
-        serde_yaml::from_str(&text).map_err(|e| ManifestError {
+        read_document(&text).map_err(|e| ManifestError {
             file: path.to_path_buf(),
             position: e.location().map(|l| (l.line(), l.column())),
             message: format!(
@@ -124,6 +155,20 @@ pub fn load(path: &Path) -> Result<KstlibSettings, ManifestError> {
     })
 }
 
+/// The document with its merge keys applied. A document that does not
+/// read is read again straight from the text, for an error with a position
+/// (a merged tree has none).
+fn read_document(text: &str) -> Result<Document, serde_yaml::Error> {
+    let merged = serde_yaml::from_str::<serde_yaml::Value>(text).and_then(|mut tree| {
+        tree.apply_merge()?;
+        Document::deserialize(tree)
+    });
+    merged.map_err(|merged| match serde_yaml::from_str::<Document>(text) {
+        Err(positioned) => positioned,
+        Ok(_) => merged,
+    })
+}
+
 /// serde_yaml appends " at line L column C"; the position is reported separately.
 fn strip_location(message: &str) -> String {
     match message.find(" at line ") {
@@ -151,6 +196,39 @@ mod tests {
         assert_eq!(settings.keyring_service.as_deref(), Some("svc"));
         assert_eq!(settings.secure_delete_passes, Some(5));
         assert_eq!(settings.secure_delete_zero_last_pass, Some(false));
+    }
+
+    #[test]
+    fn merge_keys_and_yaml_1_1_booleans_read_as_pyyaml_reads_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("kstlib.conf.yml");
+        std::fs::write(
+            &file,
+            "base: &base {service: merged}\nsecrets:\n  keyring: {<<: *base}\n  secure_delete: {zero_last_pass: yes}\n",
+        )
+        .unwrap();
+        let settings = load(&file).unwrap();
+        assert_eq!(settings.keyring_service.as_deref(), Some("merged"));
+        assert_eq!(settings.secure_delete_zero_last_pass, Some(true));
+        for (word, value) in [("Off", false), ("ON", true), ("no", false), ("true", true)] {
+            std::fs::write(
+                &file,
+                format!("secrets:\n  secure_delete: {{zero_last_pass: {word}}}\n"),
+            )
+            .unwrap();
+            assert_eq!(
+                load(&file).unwrap().secure_delete_zero_last_pass,
+                Some(value)
+            );
+        }
+        std::fs::write(
+            &file,
+            "secrets:\n  secure_delete: {zero_last_pass: hunter2}\n",
+        )
+        .unwrap();
+        let error = load(&file).unwrap_err();
+        assert_eq!(error.position.map(|p| p.0), Some(2), "{error}");
+        assert!(!error.to_string().contains("hunter2"), "{error}");
     }
 
     #[test]
