@@ -135,8 +135,16 @@ pub enum Command {
     Init(InitArgs),
     /// Print a shell completion script to stdout
     Completions(CompletionsArgs),
-    /// Print the man page (roff) to stdout
-    Man,
+    /// Print the man page (roff) to stdout: kstrun(1), or kstrun-COMMAND(1)
+    Man(ManArgs),
+}
+
+/// `kstrun man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (`kstrun man shred` is kstrun-shred(1))
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
 }
 
 /// `kstrun check`.

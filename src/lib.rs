@@ -91,7 +91,7 @@ pub fn run(cli: Cli, report: &Reporter) -> Result<i32, Error> {
             commands::init::run(global.manifest.as_deref(), args.force, global.quiet)
         }
         Some(Command::Completions(args)) => commands::generate::completions(args.shell),
-        Some(Command::Man) => commands::generate::man(),
+        Some(Command::Man(args)) => commands::generate::man(args.command.as_deref()),
     }
 }
 

@@ -199,6 +199,16 @@ fn man_renders_roff() {
     ] {
         assert!(page.contains(word), "man page lacks {word}");
     }
+    // kstrun(1) lists kstrun-shred(1) and the others: each can be printed.
+    assert!(page.contains("kstrun\\-shred(1)"), "{page}");
+    let output = kstrun(dir.path()).args(["man", "shred"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let page = String::from_utf8(output.stdout).unwrap();
+    for word in [".TH kstrun-shred 1", "\\-\\-passes", "\\-\\-method"] {
+        assert!(page.contains(word), "kstrun-shred(1) lacks {word}:\n{page}");
+    }
+    let output = kstrun(dir.path()).args(["man", "nope"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(125), "{output:?}");
 }
 
 #[test]

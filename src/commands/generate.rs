@@ -17,10 +17,25 @@ pub fn completions(shell: clap_complete::Shell) -> Result<i32, Error> {
     Ok(0)
 }
 
-/// Prints the man page (roff) to stdout.
-pub fn man() -> Result<i32, Error> {
+/// Prints a man page (roff) to stdout: kstrun(1), or the page of `subcommand`.
+pub fn man(subcommand: Option<&str>) -> Result<i32, Error> {
+    // Built as clap_mangen builds its set of pages, so that a subcommand is
+    // named `kstrun-shred`, as kstrun(1)'s list of commands names it.
+    let mut command = Cli::command().disable_help_subcommand(true);
+    command.build();
+    let command = match subcommand {
+        None => command,
+        Some(name) => command.find_subcommand(name).cloned().ok_or_else(|| {
+            let names: Vec<&str> = command.get_subcommands().map(|c| c.get_name()).collect();
+            Error::Usage(format!(
+                "no man page for '{name}' (commands: {})",
+                names.join(", ")
+            ))
+        })?,
+    };
     let mut page = Vec::new();
-    clap_mangen::Man::new(Cli::command())
+    clap_mangen::Man::new(command)
+        .source(concat!("kstrun ", env!("CARGO_PKG_VERSION")))
         .render(&mut page)
         .map_err(|e| Error::Toolbox(format!("rendering the man page: {e}")))?;
     super::write_stdout(&page)?;
