@@ -42,7 +42,18 @@ impl SecretResolver {
         }
     }
 
+    /// The standard cascade, from settings checked first
+    /// ([`ResolverSettings::check`]): a [`SecretError::Config`] when they
+    /// would not build the cascade they describe.
+    pub fn try_from_settings(settings: ResolverSettings) -> Result<Self, SecretError> {
+        settings.check()?;
+        Ok(Self::from_settings(settings))
+    }
+
     /// The standard cascade: overrides, the configured tiers in order, default.
+    /// The settings are taken as they are (the CLI's come from a checked
+    /// manifest): a tier named twice is asked twice, and `Override` or
+    /// `Default` in `order` are left out. [`Self::try_from_settings`] refuses those.
     pub fn from_settings(settings: ResolverSettings) -> Self {
         Self::new(settings.into_providers())
     }

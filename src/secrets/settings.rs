@@ -5,10 +5,10 @@
 //! working directory: resolving them against a manifest is the manifest's job.
 
 use super::providers::{
-    EnvProvider, EnvSettings, KeyringProvider, KeyringSettings, OverridesProvider, SopsProvider,
-    SopsSettings,
+    EnvProvider, EnvSettings, KeyringBackend, KeyringProvider, KeyringSettings, OverridesProvider,
+    SopsProvider, SopsSettings,
 };
-use super::{Provider, SecretSource, SecretValue};
+use super::{Provider, SecretError, SecretSource, SecretValue};
 
 /// Settings of the standard cascade.
 #[derive(Debug, Clone)]
@@ -38,6 +38,34 @@ impl Default for ResolverSettings {
 }
 
 impl ResolverSettings {
+    /// What the manifest's checks refuse, for settings filled by hand: a tier
+    /// that is not a middle one in `order`, or named twice; an empty keyring
+    /// service, or one holding `@` with keyutils (its descriptions would be
+    /// ambiguous).
+    pub fn check(&self) -> Result<(), SecretError> {
+        let config = |why: String| Err(SecretError::Config(why));
+        for (index, tier) in self.order.iter().enumerate() {
+            if !SecretSource::REORDERABLE.contains(tier) {
+                return config(format!(
+                    "order: '{tier}' is not a tier that can be ordered (env, keyring, sops)"
+                ));
+            }
+            if self.order[..index].contains(tier) {
+                return config(format!("order: '{tier}' is named twice"));
+            }
+        }
+        let service = &self.keyring.service;
+        if service.is_empty() {
+            return config("keyring service: may not be empty".to_string());
+        }
+        if self.keyring.backend == KeyringBackend::Keyutils && service.contains('@') {
+            return config(format!(
+                "keyring service '{service}': may not hold '@' with keyutils"
+            ));
+        }
+        Ok(())
+    }
+
     /// The providers of the cascade, in order (the default tier is the resolver's).
     pub fn into_providers(self) -> Vec<Box<dyn Provider>> {
         let mut providers: Vec<Box<dyn Provider>> =
@@ -55,5 +83,38 @@ impl ResolverSettings {
             }
         }
         providers
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn changed(change: impl FnOnce(&mut ResolverSettings)) -> ResolverSettings {
+        let mut settings = ResolverSettings::default();
+        change(&mut settings);
+        settings
+    }
+
+    #[test]
+    fn check_refuses_what_the_manifest_refuses() {
+        assert!(ResolverSettings::default().check().is_ok());
+        let refused = |settings: ResolverSettings| match settings.check() {
+            Err(SecretError::Config(why)) => why,
+            other => panic!("{other:?}"),
+        };
+        let twice = changed(|s| s.order = vec![SecretSource::Env, SecretSource::Env]);
+        assert!(refused(twice).contains("named twice"));
+        let default = changed(|s| s.order = vec![SecretSource::Default]);
+        assert!(refused(default).contains("not a tier"));
+        let empty = changed(|s| s.keyring.service = String::new());
+        assert!(refused(empty).contains("may not be empty"));
+        let at = changed(|s| s.keyring.service = "b@c".to_string());
+        assert!(at.check().is_ok(), "'@' is fine with the Secret Service");
+        let at = changed(|s| {
+            s.keyring.service = "b@c".to_string();
+            s.keyring.backend = KeyringBackend::Keyutils;
+        });
+        assert!(refused(at).contains("'@'"));
     }
 }
