@@ -20,9 +20,25 @@ use std::time::Duration;
 use zeroize::Zeroizing;
 
 /// A snapshot of environment variables, read instead of the process's own.
+/// It may hold key material (`SOPS_AGE_KEY`), so every value it lets go of
+/// is wiped, with or without kstrun's wiping allocator.
 #[derive(Clone, Default)]
 pub struct Environment {
     vars: Vec<(OsString, OsString)>,
+}
+
+/// Overwrites a value's bytes with zeros as it is freed.
+fn wipe(value: OsString) {
+    use std::os::unix::ffi::OsStringExt;
+    drop(Zeroizing::new(value.into_vec()));
+}
+
+impl Drop for Environment {
+    fn drop(&mut self) {
+        for (_, value) in self.vars.drain(..) {
+            wipe(value);
+        }
+    }
 }
 
 // It may hold SOPS_AGE_KEY: never print it.
@@ -41,16 +57,24 @@ impl Environment {
     }
 
     /// This environment with `name` set to `value`.
-    pub fn with(mut self, name: impl Into<OsString>, value: impl Into<OsString>) -> Self {
+    pub fn with(self, name: impl Into<OsString>, value: impl Into<OsString>) -> Self {
         let name = name.into();
-        self.vars.retain(|(k, _)| *k != name);
-        self.vars.push((name, value.into()));
-        self
+        let mut this = self.without(&name);
+        this.vars.push((name, value.into()));
+        this
     }
 
     /// This environment without `name`.
     pub fn without(mut self, name: impl AsRef<OsStr>) -> Self {
-        self.vars.retain(|(k, _)| k != name.as_ref());
+        let mut kept = Vec::with_capacity(self.vars.len());
+        for (key, value) in self.vars.drain(..) {
+            if key == name.as_ref() {
+                wipe(value);
+            } else {
+                kept.push((key, value));
+            }
+        }
+        self.vars = kept;
         self
     }
 
