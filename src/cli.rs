@@ -70,7 +70,7 @@ pub struct GlobalArgs {
     /// Also pass this parent variable (NAME or PREFIX*) to the child
     #[arg(long = "pass", value_name = "NAME", global = true)]
     pub pass: Vec<String>,
-    /// Print which provider served each variable (never a value), to stderr
+    /// Say more on stderr: which provider served each variable, what shred did (never a value)
     #[arg(short, long, global = true)]
     pub verbose: bool,
     /// Print nothing but errors

@@ -60,7 +60,7 @@ pub fn run(plan: Plan, format: ExportFormat, report: &Reporter) -> Result<i32, E
         ExportFormat::Dotenv => {
             for (name, value) in env.vars() {
                 if value.as_str().is_none() {
-                    return Err(not_utf8(name, "dotenv readers refuse it"));
+                    return Err(not_utf8(name, "dotenv readers refuse"));
                 }
             }
             lines(&env, dotenv_line)

@@ -35,8 +35,13 @@ pub fn run(manifest: Option<&Path>, force: bool, quiet: bool) -> Result<i32, Err
     };
     written.map_err(|e| Error::Toolbox(format!("cannot write '{name}': {e}")))?;
     if !quiet {
+        // The check must read the file just written, wherever it is.
+        let check = match manifest {
+            Some(_) => format!("kstrun -m {name} check"),
+            None => "kstrun check".to_string(),
+        };
         crate::report::stderr_line(format_args!(
-            "kstrun: wrote {name}; edit it, then run `kstrun check`"
+            "kstrun: wrote {name}; edit it, then run `{check}`"
         ));
     }
     Ok(0)
