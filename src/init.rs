@@ -24,9 +24,9 @@
 //! when kstrun is in the terminal's foreground, the child gets the
 //! foreground (of the controlling terminal, whatever stdin is; a
 //! `kstrun --init ... &` never takes the terminal from the shell); when the
-//! child stops (Ctrl-Z, a read from the terminal in the background) kstrun
-//! takes the terminal back if the child had it and stops too, so the shell
-//! sees its job stopped; when continued it continues the child, giving it
+//! child stops by job control (Ctrl-Z, a read from the terminal in the
+//! background; not a `kill -STOP`) kstrun takes the terminal back if the
+//! child had it and stops too, so the shell sees its job stopped; when continued it continues the child, giving it
 //! the terminal if kstrun now has it (`fg`, also of a job started with `&`;
 //! not `bg`); and when the child ends kstrun gives the terminal back to its
 //! own group before it exits.
@@ -125,9 +125,9 @@ pub fn supervise(
                     }
                     return Ok(status);
                 }
-                Child::Stopped => {
+                Child::Stopped(signal) => {
                     if let Some(terminal) = &terminal {
-                        terminal.follow_stop(child);
+                        terminal.follow_stop(child, signal);
                     }
                 }
                 Child::Running => {}
@@ -180,22 +180,51 @@ impl Terminal {
         }
     }
 
-    /// The child stopped: take the terminal back and stop as its shell's
-    /// job; once continued, continue the child, in the foreground again if
-    /// kstrun was given it back (`fg`) and in the background otherwise (`bg`).
-    fn follow_stop(&self, child: Pid) {
-        self.take_back_from(child);
-        // SAFETY: raise(2) and kill(2) involve no memory.
-        unsafe {
-            libc::raise(libc::SIGSTOP);
+    /// The child stopped by `signal`. A job-control stop — Ctrl-Z while it
+    /// has the terminal, a read or write of the terminal from the
+    /// background — is followed: take the terminal back and stop as the
+    /// shell's job; once continued, continue the child, in the foreground
+    /// again if kstrun was given it back (`fg`) and in the background
+    /// otherwise (`bg`). Any other stop (`kill -STOP` by someone) is the
+    /// child's alone: kstrun keeps forwarding and reaping.
+    fn follow_stop(&self, child: Pid, signal: i32) {
+        let job_control = match signal {
+            libc::SIGTTIN | libc::SIGTTOU => true,
+            libc::SIGTSTP => nix::unistd::tcgetpgrp(&self.tty) == Ok(child),
+            _ => false,
+        };
+        if !job_control {
+            return;
         }
+        self.take_back_from(child);
+        stop_as_a_job();
         if self.in_foreground() {
             self.give_to(child);
         }
-        // SAFETY: as above.
+        // SAFETY: kill(2) involves no memory.
         unsafe {
             libc::kill(-child.as_raw(), libc::SIGCONT);
         }
+    }
+}
+
+/// Stops kstrun as a job stops: by SIGTSTP's default action, which the
+/// kernel skips when kstrun's process group is orphaned (no shell is left
+/// to continue it), unlike a SIGSTOP. SIGTSTP is blocked for the supervisor
+/// to take; it is let through for this one delivery. A caller that ignores
+/// SIGTSTP keeps kstrun from stopping, as it would kstrun's child.
+fn stop_as_a_job() {
+    let mut stop = SignalSet::empty();
+    stop.add(libc::SIGTSTP);
+    let was_blocked = SignalSet::current_mask().contains(libc::SIGTSTP);
+    // SAFETY: raise(2) involves no memory.
+    unsafe {
+        libc::raise(libc::SIGTSTP);
+    }
+    // Delivered as the mask opens: kstrun stops here until continued.
+    let _ = stop.unblock();
+    if was_blocked {
+        let _ = stop.block();
     }
 }
 
@@ -245,8 +274,8 @@ fn read_report(pipe: OwnedFd) -> Option<ExecFailure> {
 enum Child {
     /// It ended: kstrun's exit status.
     Ended(i32),
-    /// It was stopped.
-    Stopped,
+    /// It was stopped, by this signal.
+    Stopped(i32),
     /// Still running (another descendant changed state).
     Running,
 }
@@ -265,7 +294,7 @@ fn reap(child: Pid) -> Child {
                 } else if libc::WIFSIGNALED(status) {
                     outcome = Child::Ended(128 + libc::WTERMSIG(status));
                 } else if libc::WIFSTOPPED(status) && !matches!(outcome, Child::Ended(_)) {
-                    outcome = Child::Stopped;
+                    outcome = Child::Stopped(libc::WSTOPSIG(status));
                 }
             }
             continue;

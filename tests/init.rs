@@ -402,6 +402,62 @@ fn a_background_start_brought_to_the_foreground_gets_the_terminal() {
     assert!(shown.contains("after-fg-0"), "{shown}");
 }
 
+/// A stop that is not job control (`kill -STOP`, then `kill -CONT`, sent to
+/// the child by someone) is the child's alone: kstrun, started with a
+/// controlling terminal by a parent that does no job control, goes on and
+/// reports the child's end instead of stopping itself for good.
+#[test]
+fn a_stop_sent_to_the_child_does_not_stop_kstrun() {
+    let kstrun = env!("CARGO_BIN_EXE_kstrun");
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("child.pid");
+    const DRIVER: &str = r#"
+import os, pty, signal, subprocess, sys, time
+kstrun, pidfile = sys.argv[1], sys.argv[2]
+pid, fd = pty.fork()
+if pid == 0:
+    p = subprocess.Popen(
+        [kstrun, "-s", "X=x.y", "--set", "x.y=v", "--init", "--", "sh", "-c",
+         "echo $$ > " + pidfile + "; sleep 1; echo child-done"],
+        preexec_fn=os.setpgrp)
+    time.sleep(0.5)
+    child = int(open(pidfile).read())
+    os.kill(child, signal.SIGSTOP)
+    time.sleep(0.3)
+    os.kill(child, signal.SIGCONT)
+    try:
+        print("kstrun-exited-%d" % p.wait(timeout=5))
+    except subprocess.TimeoutExpired:
+        print("kstrun-hung")
+        os.killpg(p.pid, signal.SIGKILL)
+    sys.stdout.flush()
+    os._exit(0)
+out = b""
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+"#;
+    let Ok(output) = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(DRIVER)
+        .arg(kstrun)
+        .arg(&pidfile)
+        .output()
+    else {
+        return;
+    };
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert!(shown.contains("child-done"), "{shown}");
+    assert!(shown.contains("kstrun-exited-0"), "{shown}");
+}
+
 /// The terminal's foreground goes back to the shell's group when the child
 /// ends, and the child gets it from the controlling terminal even when stdin
 /// is a pipe: a script that reads the terminal after `kstrun --init`, and a
