@@ -457,18 +457,6 @@ const CASES: &[Case] = &[
         expect: &["unknown scope 'prdo': no manifest"],
     },
     Case {
-        name: "an entry limited to tiers the order drops",
-        manifest: Some(
-            "[providers]\norder = [\"env\", \"sops\"]\n[secrets]\nK = { path = \"k.v\", providers = [\"keyring\"], default = \"planted-secret-4711\" }\n",
-        ),
-        args: &[],
-        env: &[],
-        expect: &[
-            "kstrun.toml:4:",
-            "secret K: none of its providers (keyring) is in [providers] order (env, sops)",
-        ],
-    },
-    Case {
         name: "kstlib config unknown method",
         manifest: Some("config = \"u.yml\"\n"),
         args: &[],

@@ -429,24 +429,7 @@ impl Checker<'_> {
             let var = name.into_inner();
             let entry = self
                 .secret(var, entry.into_inner(), folder)
-                .map_err(|m| self.error(span.clone(), m))?;
-            if let Some(tiers) = &entry.providers {
-                if !tiers.iter().any(|tier| manifest.order.contains(tier)) {
-                    let names = |tiers: &[SecretSource]| {
-                        let names: Vec<&str> = tiers.iter().map(|t| t.name()).collect();
-                        names.join(", ")
-                    };
-                    return Err(self.error(
-                        span,
-                        format!(
-                            "secret {}: none of its providers ({}) is in [providers] order ({}), so no provider would ever be asked",
-                            entry.var,
-                            names(tiers),
-                            names(&manifest.order)
-                        ),
-                    ));
-                }
-            }
+                .map_err(|m| self.error(span, m))?;
             manifest.secrets.push(entry);
         }
         Ok(manifest)
