@@ -457,6 +457,18 @@ const CASES: &[Case] = &[
         expect: &["unknown scope 'prdo': no manifest"],
     },
     Case {
+        name: "an entry limited to a tier the order drops, without a default",
+        manifest: Some(
+            "[providers]\norder = [\"env\", \"sops\"]\n[secrets]\nK = { path = \"k.v\", providers = [\"keyring\"] }\n",
+        ),
+        args: &[],
+        env: &[],
+        expect: &[
+            "K: secret 'k.v' not found",
+            "its providers (keyring) are not in the cascade's order",
+        ],
+    },
+    Case {
         name: "kstlib config unknown method",
         manifest: Some("config = \"u.yml\"\n"),
         args: &[],

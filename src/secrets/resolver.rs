@@ -111,12 +111,27 @@ impl SecretResolver {
             .collect();
         Err(SecretError::NotFound {
             name: request.name.clone(),
-            tried: if tried.is_empty() {
-                "no provider".to_string()
-            } else {
+            tried: if !tried.is_empty() {
                 tried.join("; ")
+            } else if let Some(allowed) = self.unasked(request) {
+                format!("no provider: its providers ({allowed}) are not in the cascade's order")
+            } else {
+                "no provider".to_string()
             },
         })
+    }
+
+    /// The tiers `request` is limited to, when none of them is in the
+    /// cascade: why nobody was asked (a scope that drops the keyring, with
+    /// an entry limited to it and no default).
+    fn unasked(&self, request: &SecretRequest) -> Option<String> {
+        let allowed = request.metadata.providers.as_ref()?;
+        let asked = self
+            .providers
+            .iter()
+            .any(|provider| allowed.contains(&provider.source()));
+        let names: Vec<&str> = allowed.iter().map(|source| source.name()).collect();
+        (!asked).then(|| names.join(", "))
     }
 
     /// Resolves every request, in order, as one batch (see [`Provider::batch`]):
@@ -292,6 +307,21 @@ mod tests {
         assert_eq!(
             value_of(r.resolve(&request).unwrap()).0,
             SecretSource::Override
+        );
+    }
+
+    #[test]
+    fn a_request_limited_to_tiers_not_in_the_cascade_says_so() {
+        let mut r = SecretResolver::new(vec![
+            scripted(SecretSource::Env, &[]),
+            scripted(SecretSource::Sops, &[("b", "sops")]),
+        ]);
+        let mut request = SecretRequest::new("b");
+        request.metadata.providers = Some(vec![SecretSource::Keyring]);
+        let text = r.resolve(&request).unwrap_err().to_string();
+        assert!(
+            text.contains("its providers (keyring) are not in the cascade's order"),
+            "{text}"
         );
     }
 
