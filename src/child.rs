@@ -20,20 +20,28 @@ use zeroize::Zeroizing;
 
 /// Why the environment cannot hold `record`'s value the way `entry`
 /// delivers it, if it cannot: a variable cannot hold a NUL byte, nor (on
-/// Linux) be longer than one `execve` string may be (a file secret can). A
-/// failure of that secret like any other, so `run` lists it with the rest
-/// and `check` shows it failed; never names the value.
-pub fn env_refuses(entry: &Entry, record: &SecretRecord) -> Option<SecretError> {
+/// Linux) be longer than one `execve` string may be (a file secret can) —
+/// the second only for an environment that is exec'd (`FileSecrets::Memfd`:
+/// `run`, and `check`, which shows what `run` would do), not for `export`'s
+/// text. A failure of that secret like any other, so `run` lists it with the
+/// rest and `check` shows it failed; never names the value.
+pub fn env_refuses(
+    entry: &Entry,
+    record: &SecretRecord,
+    files: FileSecrets,
+) -> Option<SecretError> {
     if !matches!(entry.delivery, Delivery::Env | Delivery::Json) {
         return None;
     }
     let value = record.value.as_bytes();
+    let too_long = || {
+        let limit = longest_variable().filter(|_| files == FileSecrets::Memfd)?;
+        // `NAME=value` and its ending NUL.
+        (entry.var.len() + value.len() + 2 > limit).then_some(limit)
+    };
     let reason = if value.contains(&0) {
         "the value contains a NUL byte, which an environment variable cannot hold".to_string()
-    } else if let Some(limit) = longest_variable().filter(|&limit| {
-        // `NAME=value` and its ending NUL.
-        entry.var.len() + value.len() + 2 > limit
-    }) {
+    } else if let Some(limit) = too_long() {
         format!(
             "NAME=value would be longer than the {} bytes the kernel takes for one environment variable",
             limit - 1
@@ -62,7 +70,8 @@ fn longest_variable() -> Option<usize> {
     None
 }
 
-/// Whether `as = "file"` secrets get a memfd (run) or are left out (export).
+/// Whether `as = "file"` secrets get a memfd (run: the environment is
+/// exec'd) or are left out (export: it is printed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileSecrets {
     /// Create sealed memfds.
@@ -144,7 +153,7 @@ impl ChildEnv {
             Delivery::Env | Delivery::Json => {
                 // Callers list such a secret as failed first (`env_refuses`);
                 // the block handed to `execve` must never hold a NUL anyway.
-                if let Some(error) = env_refuses(&entry, &record) {
+                if let Some(error) = env_refuses(&entry, &record, self.file_secrets) {
                     return Err(format!("{}: {error}", entry.var));
                 }
                 self.set(entry.var, record.value);

@@ -78,6 +78,48 @@ impl ExecFailure {
     }
 }
 
+/// Refuses arguments and an environment bigger than one `execve` takes on
+/// Linux: the exec would fail with E2BIG ("Argument list too long", exit
+/// 126), naming nothing. Counted as the kernel counts them (every string with
+/// its NUL, and a pointer to each), against its limit: a quarter of the
+/// stack size limit, at most 6 MiB, at least 128 KiB.
+fn refuse_oversized(argv: &[CString], env: &ChildEnv) -> Result<(), Error> {
+    #[cfg(target_os = "linux")]
+    {
+        use nix::sys::resource::{getrlimit, Resource};
+        let Ok((stack, _)) = getrlimit(Resource::RLIMIT_STACK) else {
+            return Ok(());
+        };
+        let stack = usize::try_from(stack).unwrap_or(usize::MAX);
+        let limit = (stack / 4).clamp(128 * 1024, 6 * 1024 * 1024);
+        let pointers = (argv.len().max(1) + env.vars().count()) * std::mem::size_of::<usize>();
+        let strings: usize = argv
+            .iter()
+            .map(|arg| arg.as_bytes_with_nul().len())
+            .sum::<usize>()
+            + env
+                .vars()
+                .map(|(name, value)| name.len() + value.as_bytes().len() + 2)
+                .sum::<usize>();
+        if strings + pointers > limit {
+            let mut largest: Vec<(usize, &str)> = env
+                .vars()
+                .map(|(name, value)| (value.as_bytes().len(), name))
+                .collect();
+            largest.sort_unstable_by(|a, b| b.cmp(a));
+            let names: Vec<&str> = largest.iter().take(3).map(|(_, name)| *name).collect();
+            return Err(Error::Child(format!(
+                "the child's arguments and environment take {} bytes, more than the {limit} one execve takes here (a quarter of the stack size limit, `ulimit -s`); deliver the largest with as = \"file\": {}",
+                strings + pointers,
+                names.join(", ")
+            )));
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (argv, env);
+    Ok(())
+}
+
 impl Program {
     /// Resolves the candidates and builds the `execve` arguments, consuming `env`.
     pub fn prepare(command: &[OsString], env: ChildEnv) -> Result<Program, Error> {
@@ -100,6 +142,7 @@ impl Program {
                 }
             }
         }
+        refuse_oversized(&argv, &env)?;
         let (envp, files) = env.into_exec_parts();
         let argv_ptrs = pointers(&argv);
         let envp_ptrs = envp.pointers();

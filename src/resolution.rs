@@ -66,7 +66,7 @@ pub fn resolve_into_env(
                                 .trim_end(),
                         );
                     }
-                    if let Some(error) = env_refuses(&entry, &record) {
+                    if let Some(error) = env_refuses(&entry, &record, files) {
                         failures.push(EntryFailure {
                             var: entry.var,
                             error,

@@ -120,6 +120,15 @@ fn a_value_too_long_for_one_variable_is_a_failure() {
     );
     sandbox.assert_child_not_started();
     assert_no_leak(&output, &["planted-secret-4711"]);
+
+    // `export` execs nothing: the value is printed whole.
+    let output = sandbox
+        .kstrun()
+        .args(["export", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{:?}", output.stderr);
+    assert!(String::from_utf8_lossy(&output.stdout).contains(&long));
 }
 
 #[test]

@@ -720,3 +720,47 @@ fn quiet_runs_print_nothing_of_their_own() {
     assert!(output.status.success());
     assert!(output.stdout.is_empty() && output.stderr.is_empty());
 }
+
+/// An environment bigger in all than one `execve` takes (at most 6 MiB,
+/// whatever the stack limit) fails by the names of its largest variables,
+/// with exit 125 and no child, instead of "Argument list too long" and 126;
+/// `export`, which execs nothing, still prints it.
+#[test]
+fn an_environment_too_big_for_execve_fails_by_name() {
+    let sandbox = Sandbox::new();
+    let mut manifest = String::from("[secrets]\n");
+    for i in 0..60 {
+        let value = format!("planted-secret-4711-{i:02}{}", "x".repeat(120 * 1024));
+        manifest.push_str(&format!(
+            "BIG_{i:02} = {{ path = \"big.v{i:02}\", default = \"{value}\" }}\n"
+        ));
+    }
+    manifest.push_str("LARGEST = { path = \"largest\", default = \"");
+    manifest.push_str(&"y".repeat(125 * 1024));
+    manifest.push_str("\" }\n");
+    sandbox.manifest(&manifest);
+    let output = sandbox
+        .kstrun()
+        .arg("--")
+        .args(sandbox.marker_child())
+        .output()
+        .unwrap();
+    assert_failed_125(
+        &output,
+        &[
+            "more than the",
+            "one execve takes",
+            "as = \"file\": LARGEST, BIG_",
+        ],
+    );
+    sandbox.assert_child_not_started();
+    assert_no_leak(&output, &["planted-secret-4711"]);
+
+    let output = sandbox
+        .kstrun()
+        .args(["export", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{:?}", output.stderr);
+    assert!(output.stdout.len() > 7 * 1024 * 1024);
+}

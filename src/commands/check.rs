@@ -5,7 +5,7 @@
 //! state. Exit 0 when every required secret resolves, 1 otherwise; an invalid
 //! manifest never gets this far (125).
 
-use crate::child::env_refuses;
+use crate::child::{env_refuses, FileSecrets};
 use crate::error::Error;
 use crate::plan::Plan;
 use crate::resolution::{resolve_entries, Outcome};
@@ -47,7 +47,8 @@ fn row(outcome: Outcome) -> Row {
     let Outcome { entry, result } = outcome;
     // A value the child's environment cannot hold fails `run`, so here too.
     let result = match result {
-        Ok(Some(record)) => match env_refuses(&entry, &record) {
+        // As `run` would deliver it.
+        Ok(Some(record)) => match env_refuses(&entry, &record, FileSecrets::Memfd) {
             Some(error) => Err(error),
             None => Ok(Some(record)),
         },
