@@ -3,10 +3,12 @@
 //! The value is written into a `memfd`, made read-only (mode 0444) and sealed
 //! against any change of content or size; the child opens it through
 //! `/dev/fd/N`. Readable by all, because a child that drops privileges
-//! (`kstrun -- gosu app ./server`) opens it as another user; nobody else can
-//! reach it: the only path to it is `/proc/PID/fd/N` of a process holding
-//! it, which takes the right to trace that process (and after a change of
-//! user the kernel lets no one but root trace it). Nothing ever touches a disk and the file disappears with the
+//! (`kstrun -- gosu app ./server`) opens it as another user. The mode opens
+//! it to no one else: the only path to it is `/proc/PID/fd/N` of a process
+//! holding it, which the kernel opens for the same callers as that process's
+//! `/proc/PID/environ` (its own user while it is dumpable, and root), so a
+//! file secret reaches exactly those who could read a secret in its
+//! environment. Nothing ever touches a disk and the file disappears with the
 //! last process holding it, however it dies. The descriptor is created
 //! close-on-exec, so that no helper kstrun runs while resolving later
 //! secrets (the `sops` executable, `SOPS_AGE_KEY_CMD`) inherits it; the
