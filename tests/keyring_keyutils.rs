@@ -91,6 +91,33 @@ fn keyutils_inner() {
         Some("from-keyctl-persistent")
     );
 
+    // A revoked key in the session does not hide a live one kept in the
+    // persistent keyring.
+    let revoked = keyctl(
+        &["padd", "user", "keyring:shadow.key@kstrun-test", "@s"],
+        b"revoked-value",
+    );
+    keyctl(&["revoke", &revoked], b"");
+    let persistent = keyctl(&["get_persistent", "@s"], b"");
+    let kept = keyctl(
+        &[
+            "padd",
+            "user",
+            "keyring:shadow.key@kstrun-test",
+            &persistent,
+        ],
+        b"from-keyctl-behind-a-revoked-key",
+    );
+    keyctl(&["unlink", &persistent, "@s"], b"");
+    let found = resolve("shadow.key");
+    keyctl(&["get_persistent", "@s"], b"");
+    keyctl(&["invalidate", &kept], b"");
+    keyctl(&["unlink", &persistent, "@s"], b"");
+    assert_eq!(
+        found.expect("found behind the revoked key").value.as_str(),
+        Some("from-keyctl-behind-a-revoked-key")
+    );
+
     // With '@' in the service, `keyring:a@b@c` could be another service's item.
     let mut at = s.clone();
     at.service = "b@c".into();
@@ -150,7 +177,7 @@ fn keyutils_backend_in_a_fresh_session_keyring() {
     );
     assert!(out.status.success(), "inner test failed:\n{shown}");
     assert!(shown.contains("1 passed"), "{shown}");
-    for value in ["from-keyctl", "from-kstrun"] {
+    for value in ["from-keyctl", "from-kstrun", "revoked-value"] {
         assert!(!shown.contains(value), "a secret value leaked: {shown}");
     }
 }

@@ -1,16 +1,19 @@
-//! Reading the kernel key store without changing it.
+//! Reading the kernel key store without linking anything into it.
 //!
 //! keyring-rs's keyutils store, asked only to read an item, links the user's
 //! persistent keyring into the session keyring and the item into both: a
 //! read made a key outlive its unlinking, reach every later session of the
 //! user, and a key the caller may read but not link was refused as "access
-//! denied". kstrun's lookups read and link nothing: the item (described as
-//! keyring-rs describes it, `keyring:{user}@{service}`) is searched for in
-//! the session keyring and the keyrings linked into it, then in the user's
-//! persistent keyring, where keyring-rs keeps what it stores across logins.
-//! Reaching that one takes a link, made into the process keyring, which the
-//! kernel discards at `execve` and at exit. Writes (the library's `store`
-//! and `delete`) stay with keyring-rs.
+//! denied". kstrun's lookups link no key and no keyring that outlives them:
+//! the item (described as keyring-rs describes it,
+//! `keyring:{user}@{service}`) is searched for in the session keyring and
+//! the keyrings linked into it, then in the user's persistent keyring, where
+//! keyring-rs keeps what it stores across logins. Reaching that one takes a
+//! link, made into the process keyring, which the kernel discards at
+//! `execve` and at exit (a forked child never has it); asking for it also
+//! creates the persistent keyring if the user has none and renews its
+//! expiry, as any use of it does. Writes (the library's `store` and
+//! `delete`) stay with keyring-rs.
 
 use keyring_core::Error;
 use linux_keyutils::{KeyError, KeyRing, KeyRingIdentifier};
@@ -35,12 +38,16 @@ pub(super) fn read(service: &str, username: &str) -> keyring_core::Result<Vec<u8
     let description = format!("keyring:{username}@{service}");
     let session = KeyRing::from_special_id(KeyRingIdentifier::Session, false).map_err(meaning)?;
     let key = match session.search(&description) {
-        Err(KeyError::KeyDoesNotExist) => {
-            // No persistent keyrings in this kernel: nothing more to search.
-            let Ok(persistent) = KeyRing::get_persistent(KeyRingIdentifier::Process) else {
-                return Err(Error::NoEntry);
-            };
-            persistent.search(&description)
+        // Gone, revoked or expired here: look further.
+        Err(KeyError::KeyDoesNotExist | KeyError::KeyRevoked | KeyError::KeyExpired) => {
+            match KeyRing::get_persistent(KeyRingIdentifier::Process) {
+                Ok(persistent) => persistent.search(&description),
+                // No persistent keyrings in this kernel: nothing more to search.
+                Err(KeyError::OperationNotSupported) => return Err(Error::NoEntry),
+                // Anything else (a quota, a security module) may hide the
+                // item: a failure, never a quiet fall to the next tier.
+                Err(error) => return Err(meaning(error)),
+            }
         }
         found => found,
     };
