@@ -26,7 +26,7 @@ pub fn run(manifest: Option<&Path>, force: bool, quiet: bool) -> Result<i32, Err
     let written = if force {
         replace(file)
     } else {
-        create_new(file).map_err(|e| match e.kind() {
+        create_new(file, 0o666).map_err(|e| match e.kind() {
             io::ErrorKind::AlreadyExists => {
                 io::Error::new(e.kind(), "it already exists; use --force to replace it")
             }
@@ -47,8 +47,14 @@ pub fn run(manifest: Option<&Path>, force: bool, quiet: bool) -> Result<i32, Err
     Ok(0)
 }
 
-fn create_new(file: &Path) -> io::Result<()> {
-    let mut out = OpenOptions::new().write(true).create_new(true).open(file)?;
+/// Writes the starter into a new `file` of `mode` (less the umask).
+fn create_new(file: &Path, mode: u32) -> io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut out = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(file)?;
     out.write_all(STARTER.as_bytes())?;
     out.sync_all()
 }
@@ -59,9 +65,14 @@ fn replace(file: &Path) -> io::Result<()> {
     name.push(format!(".kstrun-init-{}", std::process::id()));
     temporary.set_file_name(name);
     // The new file keeps the old one's permissions: a manifest kept private
-    // (0600) must not become readable by all through `--force`.
+    // (0600) must not become readable by all through `--force`, not even
+    // for the moment before they are set.
+    use std::os::unix::fs::PermissionsExt;
     let kept = std::fs::metadata(file).ok().map(|old| old.permissions());
-    let written = create_new(&temporary)
+    let mode = kept
+        .as_ref()
+        .map_or(0o666, |permissions| permissions.mode() & 0o7777);
+    let written = create_new(&temporary, mode)
         .and_then(|()| match kept {
             Some(permissions) => std::fs::set_permissions(&temporary, permissions),
             None => Ok(()),
