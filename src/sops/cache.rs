@@ -13,7 +13,6 @@
 use super::tree::Document;
 use super::Format;
 use lru::LruCache;
-use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -63,19 +62,28 @@ struct Entry {
 /// Decrypted documents by canonical path and format, least recently used
 /// evicted first.
 pub struct DocumentCache {
-    entries: Option<LruCache<(PathBuf, Format), Entry>>,
-    /// The capacity asked for; a held cache may grow past it.
+    /// Unbounded: the capacity is kept here, so that a held cache grows.
+    entries: LruCache<(PathBuf, Format), Entry>,
+    /// The capacity asked for (0: nothing is kept outside a hold).
     capacity: usize,
     held: bool,
 }
 
 impl DocumentCache {
-    /// A cache of `capacity` documents (0 disables caching).
+    /// A cache of `capacity` documents (0 keeps nothing between batches).
     pub fn new(capacity: usize) -> Self {
         DocumentCache {
-            entries: NonZeroUsize::new(capacity).map(LruCache::new),
+            entries: LruCache::unbounded(),
             capacity,
             held: false,
+        }
+    }
+
+    /// Evicts the least recently used documents down to the capacity,
+    /// unless held.
+    fn trim(&mut self) {
+        while !self.held && self.entries.len() > self.capacity {
+            self.entries.pop_lru();
         }
     }
 
@@ -87,14 +95,13 @@ impl DocumentCache {
         format: Format,
         stamp: FileStamp,
     ) -> Option<(Arc<Document>, &'static str)> {
-        let entries = self.entries.as_mut()?;
         let key = (path.to_path_buf(), format);
-        match entries.get(&key) {
+        match self.entries.get(&key) {
             Some(entry) if entry.stamp == stamp => {
                 Some((Arc::clone(&entry.document), entry.backend))
             }
             Some(_) => {
-                entries.pop(&key);
+                self.entries.pop(&key);
                 None
             }
             None => None,
@@ -110,37 +117,25 @@ impl DocumentCache {
         document: Arc<Document>,
         backend: &'static str,
     ) {
-        let Some(entries) = self.entries.as_mut() else {
-            return;
-        };
-        let key = (path, format);
-        if self.held && entries.len() == entries.cap().get() && !entries.contains(&key) {
-            entries.resize(entries.cap().saturating_add(1));
-        }
         let entry = Entry {
             stamp,
             document,
             backend,
         };
-        entries.put(key, entry);
+        self.entries.put((path, format), entry);
+        self.trim();
     }
 
     /// Holds every document put from now on until released; releasing
     /// evicts down to the capacity again.
     pub fn hold(&mut self, held: bool) {
         self.held = held;
-        if let (false, Some(entries), Some(capacity)) = (
-            held,
-            self.entries.as_mut(),
-            NonZeroUsize::new(self.capacity),
-        ) {
-            entries.resize(capacity);
-        }
+        self.trim();
     }
 
     /// Number of documents held.
     pub fn len(&self) -> usize {
-        self.entries.as_ref().map_or(0, LruCache::len)
+        self.entries.len()
     }
 
     /// Whether nothing is held.
@@ -150,9 +145,7 @@ impl DocumentCache {
 
     /// Drops (and so wipes) every document.
     pub fn clear(&mut self) {
-        if let Some(entries) = self.entries.as_mut() {
-            entries.clear();
-        }
+        self.entries.clear();
     }
 }
 
@@ -190,9 +183,14 @@ mod tests {
         assert!(cache.get(Path::new("/a"), yaml, stamp).is_none());
         assert_eq!(cache.len(), 1);
         let mut off = DocumentCache::new(0);
-        off.hold(true);
         off.put("/a".into(), yaml, stamp, doc(), "native");
         assert!(off.get(Path::new("/a"), yaml, stamp).is_none());
+        // Held, even a cache of 0 keeps what a batch read.
+        off.hold(true);
+        off.put("/a".into(), yaml, stamp, doc(), "native");
+        assert!(off.get(Path::new("/a"), yaml, stamp).is_some());
+        off.hold(false);
+        assert!(off.is_empty());
     }
 
     #[test]
