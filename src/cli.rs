@@ -97,10 +97,13 @@ pub struct SetsWithoutValues<'a>(pub &'a [OsString]);
 
 impl fmt::Debug for SetsWithoutValues<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Without '=', the whole argument may be a value typed alone.
         let paths = self.0.iter().map(|arg| {
             let arg = arg.as_bytes();
-            let path = arg.split(|&b| b == b'=').next().unwrap_or_default();
-            format!("{}=…", String::from_utf8_lossy(path))
+            match arg.iter().position(|&b| b == b'=') {
+                Some(end) => format!("{}=…", String::from_utf8_lossy(&arg[..end])),
+                None => "…".to_string(),
+            }
         });
         f.debug_list().entries(paths).finish()
     }

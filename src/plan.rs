@@ -205,6 +205,8 @@ mod tests {
             "kstrun",
             "--set",
             "db.password=hunter2-set",
+            "--set",
+            "hunter2-alone",
             "--",
             "true",
         ]);

@@ -38,10 +38,10 @@ impl Default for ResolverSettings {
 }
 
 impl ResolverSettings {
-    /// What the manifest's checks refuse, for settings filled by hand: a tier
-    /// that is not a middle one in `order`, or named twice; an empty keyring
-    /// service, or one holding `@` with keyutils (its descriptions would be
-    /// ambiguous).
+    /// Settings filled by hand that would not build the cascade they
+    /// describe: a tier that is not a middle one in `order`, or one named
+    /// twice; an empty keyring service, or one holding `@` with keyutils
+    /// (its descriptions would be ambiguous; the lookup refuses it too).
     pub fn check(&self) -> Result<(), SecretError> {
         let config = |why: String| Err(SecretError::Config(why));
         for (index, tier) in self.order.iter().enumerate() {
