@@ -78,6 +78,11 @@ pub fn supervise(
 ) -> Result<i32, Error> {
     let shown = program.shown().to_string();
     let terminal = Terminal::controlling();
+    // kstrun's own group outside its PID namespace (`unshare --pid --fork`)
+    // reads as 0: no group can be told apart from the terminal's, so the
+    // child stays in kstrun's group, the caller's job, as in exec mode
+    // (`--init-group` needs a group of the child's own, and keeps it).
+    let own_group = forward == Forward::Group || nix::unistd::getpgrp().as_raw() > 0;
     let (report_read, report_write) = nix::unistd::pipe2(OFlag::O_CLOEXEC)
         .map_err(|e| Error::Child(format!("cannot create a pipe: {e}")))?;
     if std::process::id() != 1 {
@@ -91,15 +96,17 @@ pub fn supervise(
         Err(e) => return Err(Error::Child(format!("cannot fork: {e}"))),
         Ok(ForkResult::Child) => {
             drop(report_read);
-            start_child(&program, state, &report_write, terminal.as_ref())
+            start_child(&program, state, &report_write, own_group, terminal.as_ref())
         }
         Ok(ForkResult::Parent { child }) => child,
     };
     // Both sides set the group (and hand it the terminal), so that no signal
     // can reach a group not yet made.
-    let _ = nix::unistd::setpgid(child, child);
-    if let Some(terminal) = terminal.as_ref().filter(|t| t.in_foreground()) {
-        terminal.give_to(child);
+    if own_group {
+        let _ = nix::unistd::setpgid(child, child);
+        if let Some(terminal) = terminal.as_ref().filter(|t| t.in_foreground()) {
+            terminal.give_to(child);
+        }
     }
     drop(report_write);
     // The parent holds no secret from here on: environment block wiped, memfds closed.
@@ -132,10 +139,26 @@ pub fn supervise(
                 }
                 Child::Running => {}
             }
+        } else if !own_group && received.code == libc::SI_KERNEL {
+            // Sent by the terminal to the whole group, the child included.
         } else {
+            let terminal = terminal.as_ref();
+            // Continued (`fg`): the child gets the terminal before it runs.
+            if received.signo == libc::SIGCONT {
+                terminal.inspect(|terminal| terminal.hand_over_if_foreground(child));
+            }
             // SAFETY: kill(2) with a plain PID or negated process group; no memory involved.
             unsafe {
                 libc::kill(target, received.signo);
+            }
+            // Told to stop (`kill -TSTP %1`, Ctrl-Z while kstrun holds the
+            // terminal): the child was told too, and kstrun stops as the job
+            // (where it cannot, the child goes on, as the job would).
+            if matches!(
+                received.signo,
+                libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU
+            ) {
+                terminal.inspect(|terminal| terminal.stop_with(child, true));
             }
         }
     }
@@ -150,14 +173,27 @@ struct Terminal {
 impl Terminal {
     /// The controlling terminal (whatever stdin is); `None` without one.
     /// Kept also when kstrun starts in the background: once brought to the
-    /// foreground (`fg`), it hands the terminal on when the child stops.
+    /// foreground (`fg`), it hands the terminal on. `None` too when kstrun's
+    /// process group lies outside its PID namespace (`unshare --pid --fork`):
+    /// there the group and the terminal's foreground both read as 0, which
+    /// would pass for "kstrun holds the terminal" when it does not.
     fn controlling() -> Option<Terminal> {
+        let own_group = nix::unistd::getpgrp();
+        if own_group.as_raw() <= 0 {
+            return None;
+        }
         let flags = OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC;
         let fd = nix::fcntl::open("/dev/tty", flags, nix::sys::stat::Mode::empty()).ok()?;
         // SAFETY: `open` just returned this descriptor, owned by no one else.
         let tty = unsafe { OwnedFd::from_raw_fd(fd) };
-        let own_group = nix::unistd::getpgrp();
         Some(Terminal { tty, own_group })
+    }
+
+    /// Gives the terminal to `child`'s group if kstrun's group holds it.
+    fn hand_over_if_foreground(&self, child: Pid) {
+        if self.in_foreground() {
+            self.give_to(child);
+        }
     }
 
     /// Whether kstrun's group holds the terminal's foreground now.
@@ -180,31 +216,49 @@ impl Terminal {
         }
     }
 
-    /// The child stopped by `signal`. A job-control stop — Ctrl-Z while it
-    /// has the terminal, a read or write of the terminal from the
-    /// background — is followed: take the terminal back and stop as the
-    /// shell's job; once continued, continue the child, in the foreground
-    /// again if kstrun was given it back (`fg`) and in the background
-    /// otherwise (`bg`). Any other stop (`kill -STOP` by someone) is the
-    /// child's alone: kstrun keeps forwarding and reaping.
+    /// The child stopped by `signal`, as a shell's job would:
+    /// * while it held the terminal (Ctrl-Z, `suspend`, any stop): the shell
+    ///   must get its terminal back, so kstrun takes it and stops as the job;
+    /// * reading or writing the terminal while kstrun holds it (a race with
+    ///   `fg`): it gets the terminal and goes on;
+    /// * reading or writing it while the whole job is in the background:
+    ///   the job stops, kstrun with it, until `fg` or `bg`;
+    /// * any other stop (`kill -STOP` of a child in the background) is the
+    ///   child's alone: kstrun keeps forwarding and reaping.
     fn follow_stop(&self, child: Pid, signal: i32) {
-        let job_control = match signal {
-            libc::SIGTTIN | libc::SIGTTOU => true,
-            libc::SIGTSTP => nix::unistd::tcgetpgrp(&self.tty) == Ok(child),
-            _ => false,
-        };
-        if !job_control {
+        let touched_terminal = matches!(signal, libc::SIGTTIN | libc::SIGTTOU);
+        if nix::unistd::tcgetpgrp(&self.tty) == Ok(child) {
+            self.take_back_from(child);
+            self.stop_with(child, true);
+        } else if touched_terminal && self.in_foreground() {
+            self.give_to(child);
+            continue_group(child);
+        } else if touched_terminal {
+            self.stop_with(child, false);
+        }
+    }
+
+    /// Stops kstrun as the job its child belongs to; once continued, gives
+    /// the child the terminal if kstrun got it back (`fg`, not `bg`) and
+    /// continues it. If kstrun cannot stop (its process group is orphaned, or
+    /// SIGTSTP is ignored) the child is continued only when `resume_anyway`
+    /// (it stopped holding the terminal: left stopped, it would keep it); a
+    /// child stopped in the background stays stopped, as continuing it would
+    /// only stop it again, at once and for ever.
+    fn stop_with(&self, child: Pid, resume_anyway: bool) {
+        if !stop_as_a_job() && !resume_anyway {
             return;
         }
-        self.take_back_from(child);
-        stop_as_a_job();
-        if self.in_foreground() {
-            self.give_to(child);
-        }
-        // SAFETY: kill(2) involves no memory.
-        unsafe {
-            libc::kill(-child.as_raw(), libc::SIGCONT);
-        }
+        self.hand_over_if_foreground(child);
+        continue_group(child);
+    }
+}
+
+/// Continues `child`'s process group.
+fn continue_group(child: Pid) {
+    // SAFETY: kill(2) involves no memory.
+    unsafe {
+        libc::kill(-child.as_raw(), libc::SIGCONT);
     }
 }
 
@@ -212,11 +266,14 @@ impl Terminal {
 /// kernel skips when kstrun's process group is orphaned (no shell is left
 /// to continue it), unlike a SIGSTOP. SIGTSTP is blocked for the supervisor
 /// to take; it is let through for this one delivery. A caller that ignores
-/// SIGTSTP keeps kstrun from stopping, as it would kstrun's child.
-fn stop_as_a_job() {
+/// SIGTSTP keeps kstrun from stopping, as it would kstrun's child. Returns
+/// whether kstrun stopped: a SIGCONT (blocked for the supervisor, which
+/// forwards it next) is then pending.
+fn stop_as_a_job() -> bool {
     let mut stop = SignalSet::empty();
     stop.add(libc::SIGTSTP);
     let was_blocked = SignalSet::current_mask().contains(libc::SIGTSTP);
+    let continued_before = SignalSet::pending().contains(libc::SIGCONT);
     // SAFETY: raise(2) involves no memory.
     unsafe {
         libc::raise(libc::SIGTSTP);
@@ -226,19 +283,23 @@ fn stop_as_a_job() {
     if was_blocked {
         let _ = stop.block();
     }
+    continued_before || SignalSet::pending().contains(libc::SIGCONT)
 }
 
-/// The forked child: own process group (with the terminal's foreground when
-/// kstrun had it), original process state, execve.
+/// The forked child: own process group unless told otherwise (with the
+/// terminal's foreground when kstrun had it), original process state, execve.
 fn start_child(
     program: &Program,
     state: &ProcessState,
     report: &OwnedFd,
+    own_group: bool,
     terminal: Option<&Terminal>,
 ) -> ! {
-    let _ = nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0));
-    if let Some(terminal) = terminal.filter(|t| t.in_foreground()) {
-        terminal.give_to(nix::unistd::getpgrp());
+    if own_group {
+        let _ = nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0));
+        if let Some(terminal) = terminal.filter(|t| t.in_foreground()) {
+            terminal.give_to(nix::unistd::getpgrp());
+        }
     }
     state.restore();
     let failure = program.execve();

@@ -88,6 +88,16 @@ impl SignalSet {
         old
     }
 
+    /// The signals pending for the calling thread or the process.
+    pub fn pending() -> SignalSet {
+        let mut pending = SignalSet::empty();
+        // SAFETY: sigpending writes one initialised set into `pending`.
+        unsafe {
+            libc::sigpending(&mut pending.0);
+        }
+        pending
+    }
+
     /// Adds the set to the calling thread's mask (threads spawned later inherit it).
     pub fn block(&self) -> Result<(), Errno> {
         self.change_mask(libc::SIG_BLOCK)

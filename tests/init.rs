@@ -402,6 +402,159 @@ fn a_background_start_brought_to_the_foreground_gets_the_terminal() {
     assert!(shown.contains("after-fg-0"), "{shown}");
 }
 
+/// Job control after the start: a job stopped, put in the background and
+/// brought back gets the terminal again (Ctrl-Z works a second time); a
+/// child that stops itself while it holds the terminal (`suspend`) gives the
+/// shell its prompt back; `kill -TSTP %1` stops a background job as a whole.
+#[test]
+fn job_control_after_the_start_behaves_as_in_exec_mode() {
+    let kstrun = env!("CARGO_BIN_EXE_kstrun");
+    let init = format!("{kstrun} -s X=x.y --set x.y=v --init --");
+    let Some(shown) = at_a_terminal(&[
+        "sleep:0.5",
+        &format!("{init} sleep 3\n"),
+        "sleep:0.5",
+        "\x1a",
+        "sleep:0.3",
+        "bg\n",
+        "sleep:0.3",
+        "fg\n",
+        "sleep:0.3",
+        "\x1a",
+        "sleep:0.3",
+        "echo alive-$((6*7))\n",
+        "sleep:0.3",
+        "fg\n",
+        "sleep:3",
+        "echo done-$?\n",
+        "sleep:0.3",
+    ]) else {
+        return;
+    };
+    assert!(shown.contains("alive-42"), "{shown}");
+    assert!(shown.contains("done-0"), "{shown}");
+
+    let Some(shown) = at_a_terminal(&[
+        "sleep:0.5",
+        &format!("{init} bash --norc --noprofile -i\n"),
+        "sleep:0.8",
+        "suspend\n",
+        "sleep:0.5",
+        "echo outer-$((6*7))\n",
+        "sleep:0.3",
+        "fg\n",
+        "sleep:0.5",
+        "exit 7\n",
+        "sleep:0.5",
+        "echo status-$?\n",
+        "sleep:0.3",
+    ]) else {
+        return;
+    };
+    assert!(shown.contains("outer-42"), "{shown}");
+    assert!(shown.contains("status-7"), "{shown}");
+
+    let Some(shown) = at_a_terminal(&[
+        "sleep:0.5",
+        &format!("{init} sleep 1 &\n"),
+        "sleep:0.3",
+        "kill -TSTP %1\n",
+        "sleep:0.3",
+        "jobs\n",
+        "sleep:0.3",
+        "fg\n",
+        "sleep:1.5",
+        "echo finished-$?\n",
+        "sleep:0.3",
+    ]) else {
+        return;
+    };
+    assert!(shown.contains("Stopped"), "{shown}");
+    assert!(shown.contains("finished-0"), "{shown}");
+}
+
+/// In a PID namespace whose process group lies outside it (`unshare --pid
+/// --fork`), group ids read as 0: the child stays in the caller's job, as in
+/// exec mode, so it reads the terminal in the foreground, gets one Ctrl-C,
+/// and a job started with `&` takes nothing from the shell. Needs the right
+/// to make a PID namespace (root, here); without it there is nothing to test.
+#[test]
+fn in_a_pid_namespace_the_child_stays_in_the_callers_job() {
+    let permitted = std::process::Command::new("unshare")
+        .args(["--pid", "--fork", "--mount-proc", "true"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !permitted {
+        eprintln!("skipped: no right to make a PID namespace here");
+        return;
+    }
+    let kstrun = env!("CARGO_BIN_EXE_kstrun");
+    let init = format!("unshare --pid --fork --mount-proc {kstrun} -s X=x.y --set x.y=v --init --");
+    let Some(shown) = at_a_terminal(&[
+        "sleep:0.5",
+        &format!("{init} cat\n"),
+        "sleep:0.8",
+        "typed-for-cat\n",
+        "sleep:0.5",
+        "\x04",
+        "sleep:0.5",
+        &format!("{init} sh -c 'trap \"echo got-int\" INT; sleep 2'\n"),
+        "sleep:0.8",
+        "\x03",
+        "sleep:2",
+        &format!("{init} sleep 1 &\n"),
+        "sleep:0.5",
+        "echo shell-reads-$((6*7))\n",
+        "sleep:1",
+    ]) else {
+        return;
+    };
+    assert_eq!(shown.matches("typed-for-cat").count(), 2, "{shown}");
+    let got_int = shown
+        .lines()
+        .filter(|l| l.trim_end().ends_with("got-int"))
+        .count();
+    assert_eq!(got_int, 1, "one Ctrl-C, delivered once: {shown}");
+    assert!(shown.contains("shell-reads-42"), "{shown}");
+}
+
+/// A child reading the terminal from the background of an orphaned process
+/// group (`( kstrun --init -- cat </dev/tty & )`): no shell can bring the job
+/// back, and kstrun cannot stop; it leaves the child stopped instead of
+/// continuing it into the same stop again and again, at full CPU.
+#[test]
+fn a_background_reader_in_an_orphaned_group_does_not_spin() {
+    let kstrun = env!("CARGO_BIN_EXE_kstrun");
+    let marker = format!("orphan-reader-{}", std::process::id());
+    let Some(shown) = at_a_terminal(&[
+        "sleep:0.5",
+        &format!("( exec -a {marker} {kstrun} -s X=x.y --set x.y=v --init -- cat </dev/tty & )\n"),
+        "sleep:0.8",
+        &format!("p=$(pgrep -f ^{marker}); a=$(cut -d' ' -f14,15 /proc/$p/stat)\n"),
+        "sleep:0.2",
+        "sleep 1; b=$(cut -d' ' -f14,15 /proc/$p/stat); echo \"ticks $a / $b\"; kill -KILL $p\n",
+        "sleep:1.8",
+    ]) else {
+        return;
+    };
+    // The printed line, not the typed one (which holds "echo").
+    let line = shown
+        .lines()
+        .filter(|line| !line.contains("echo"))
+        .find_map(|line| line.split_once("ticks ").map(|(_, counts)| counts))
+        .unwrap_or_else(|| panic!("no tick count: {shown}"));
+    let ticks: Vec<u64> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    assert_eq!(ticks.len(), 4, "{line}");
+    let used = (ticks[2] + ticks[3]).saturating_sub(ticks[0] + ticks[1]);
+    assert!(
+        used < 20,
+        "kstrun used {used} ticks of CPU in a second: {shown}"
+    );
+}
+
 /// A stop that is not job control (`kill -STOP`, then `kill -CONT`, sent to
 /// the child by someone) is the child's alone: kstrun, started with a
 /// controlling terminal by a parent that does no job control, goes on and
