@@ -54,6 +54,15 @@ fn a_missing_required_secret_is_exit_1() {
     );
 }
 
+/// The row of `check`'s table for the variable `var` (its name padded, so
+/// that one name is not taken for the start of another).
+fn row<'a>(stdout: &'a str, var: &str) -> &'a str {
+    stdout
+        .lines()
+        .find(|line| line.starts_with(var))
+        .unwrap_or_default()
+}
+
 /// A value the child's environment cannot hold (a NUL byte) fails `run`,
 /// so `check` shows that secret failed and exits 1, without the value; as a
 /// file secret the same value is fine.
@@ -67,15 +76,8 @@ fn a_value_run_would_refuse_is_a_failure_in_check() {
     let output = sandbox.kstrun().arg("check").output().unwrap();
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let row = |var: &str| {
-        stdout
-            .lines()
-            .find(|line| line.starts_with(var))
-            .unwrap_or_default()
-            .to_string()
-    };
-    assert!(row("NUL ").contains("failed"), "{stdout}");
-    assert!(row("FILE").contains("ok"), "{stdout}");
+    assert!(row(&stdout, "NUL ").contains("failed"), "{stdout}");
+    assert!(row(&stdout, "FILE").contains("ok"), "{stdout}");
     assert!(stdout.contains("the value contains a NUL byte"), "{stdout}");
     assert_no_leak(&output, &["planted-secret-4711"]);
 }
@@ -96,16 +98,9 @@ fn a_value_too_long_for_one_variable_is_a_failure() {
     let output = sandbox.kstrun().arg("check").output().unwrap();
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let row = |var: &str| {
-        stdout
-            .lines()
-            .find(|line| line.starts_with(var))
-            .unwrap_or_default()
-            .to_string()
-    };
-    assert!(row("BIG ").contains("failed"), "{stdout}");
-    assert!(row("FILE").contains("ok"), "{stdout}");
-    assert!(row("FITS").contains("ok"), "{stdout}");
+    assert!(row(&stdout, "BIG ").contains("failed"), "{stdout}");
+    assert!(row(&stdout, "FILE").contains("ok"), "{stdout}");
+    assert!(row(&stdout, "FITS").contains("ok"), "{stdout}");
     assert_no_leak(&output, &["planted-secret-4711"]);
 
     let output = sandbox
