@@ -39,7 +39,7 @@
 use crate::error::Error;
 use crate::exec::{ExecFailure, Program};
 use crate::hardening::ProcessState;
-use crate::signals::{self, SignalSet};
+use crate::signals::{self, Received, SignalSet};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::libc;
@@ -142,25 +142,39 @@ pub fn supervise(
         } else if !own_group && received.code == libc::SI_KERNEL {
             // Sent by the terminal to the whole group, the child included.
         } else {
-            let terminal = terminal.as_ref();
-            // Continued (`fg`): the child gets the terminal before it runs.
-            if received.signo == libc::SIGCONT {
-                terminal.inspect(|terminal| terminal.hand_over_if_foreground(child));
-            }
-            // SAFETY: kill(2) with a plain PID or negated process group; no memory involved.
-            unsafe {
-                libc::kill(target, received.signo);
-            }
-            // Told to stop (`kill -TSTP %1`, Ctrl-Z while kstrun holds the
-            // terminal): the child was told too, and kstrun stops as the job
-            // (where it cannot, the child goes on, as the job would).
-            if matches!(
-                received.signo,
-                libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU
-            ) {
-                terminal.inspect(|terminal| terminal.stop_with(child, true));
-            }
+            forward_signal(received, child, target, terminal.as_ref());
         }
+    }
+}
+
+/// Passes a signal kstrun received on to the child (`target`: the child,
+/// or its group with `--init-group`), doing at a terminal what the shell's
+/// job control expects of the job kstrun stands for:
+/// * a signal the terminal sent (Ctrl-C, Ctrl-\, Ctrl-Z) reached kstrun, so
+///   kstrun held the terminal (a job brought back with `fg` while running
+///   gets no SIGCONT): the child's group gets the terminal, and the signal,
+///   as the terminal would have sent it to it;
+/// * continued (`fg`, `bg`): the child gets the terminal if kstrun has it,
+///   and its whole group is continued, as a shell continues a job;
+/// * told to stop (`kill -TSTP %1`, Ctrl-Z): the child was told too, and
+///   kstrun stops as the job.
+fn forward_signal(received: Received, child: Pid, target: i32, terminal: Option<&Terminal>) {
+    let signo = received.signo;
+    let from_terminal = received.code == libc::SI_KERNEL
+        && matches!(signo, libc::SIGINT | libc::SIGQUIT | libc::SIGTSTP);
+    let target = match terminal {
+        Some(terminal) if from_terminal || signo == libc::SIGCONT => {
+            terminal.hand_over_if_foreground(child);
+            -child.as_raw()
+        }
+        _ => target,
+    };
+    // SAFETY: kill(2) with a plain PID or negated process group; no memory involved.
+    unsafe {
+        libc::kill(target, signo);
+    }
+    if matches!(signo, libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU) {
+        terminal.inspect(|terminal| terminal.stop_with(child, false));
     }
 }
 
@@ -228,26 +242,31 @@ impl Terminal {
     fn follow_stop(&self, child: Pid, signal: i32) {
         let touched_terminal = matches!(signal, libc::SIGTTIN | libc::SIGTTOU);
         if nix::unistd::tcgetpgrp(&self.tty) == Ok(child) {
-            self.take_back_from(child);
-            self.stop_with(child, true);
+            self.stop_with(child, false);
         } else if touched_terminal && self.in_foreground() {
             self.give_to(child);
             continue_group(child);
         } else if touched_terminal {
-            self.stop_with(child, false);
+            self.stop_with(child, true);
         }
     }
 
-    /// Stops kstrun as the job its child belongs to; once continued, gives
-    /// the child the terminal if kstrun got it back (`fg`, not `bg`) and
-    /// continues it. If kstrun cannot stop (its process group is orphaned, or
-    /// SIGTSTP is ignored) the child is continued only when `resume_anyway`
-    /// (it stopped holding the terminal: left stopped, it would keep it); a
-    /// child stopped in the background stays stopped, as continuing it would
-    /// only stop it again, at once and for ever.
-    fn stop_with(&self, child: Pid, resume_anyway: bool) {
-        if !stop_as_a_job() && !resume_anyway {
+    /// Stops kstrun as the job its child belongs to, the terminal taken
+    /// back from the child first. Once kstrun is continued, the SIGCONT that
+    /// did it is pending, and `forward_signal` hands the terminal over and
+    /// continues the child's group. Where kstrun cannot stop (its process
+    /// group is orphaned, or SIGTSTP is ignored), the child is continued at
+    /// once; after a pause if it stopped `touching_terminal` from the
+    /// background, which it will do again at once: the pause keeps that from
+    /// spinning until the terminal goes, when its read fails, as it would in
+    /// exec mode.
+    fn stop_with(&self, child: Pid, touching_terminal: bool) {
+        self.take_back_from(child);
+        if stop_as_a_job() {
             return;
+        }
+        if touching_terminal {
+            std::thread::sleep(std::time::Duration::from_millis(200));
         }
         self.hand_over_if_foreground(child);
         continue_group(child);

@@ -473,6 +473,66 @@ fn job_control_after_the_start_behaves_as_in_exec_mode() {
     assert!(shown.contains("finished-0"), "{shown}");
 }
 
+/// A job brought to the foreground while running (`&`, then `fg`: the shell
+/// sends no SIGCONT) gets Ctrl-C as in exec mode: the terminal's SIGINT
+/// reaches kstrun, which hands the terminal and the signal to the child's
+/// whole group, so a bash script, which waits to see whether its foreground
+/// command died of the signal, dies of it too, with 130.
+#[test]
+fn a_running_job_brought_back_gets_ctrl_c() {
+    let kstrun = env!("CARGO_BIN_EXE_kstrun");
+    let init = format!("{kstrun} -s X=x.y --set x.y=v --init --");
+    let Some(shown) = at_a_terminal(&[
+        "sleep:0.5",
+        &format!("{init} bash -c 'while :; do sleep 0.2; done' &\n"),
+        "sleep:0.5",
+        "fg\n",
+        "sleep:0.5",
+        "\x03",
+        "sleep:0.5",
+        "echo rc-$?\n",
+        "sleep:0.3",
+    ]) else {
+        return;
+    };
+    assert!(shown.contains("rc-130"), "{shown}");
+}
+
+/// A `kill -TSTP` sent to kstrun from outside, under a parent that does no
+/// job control (a Python program started from a shell), gives the terminal
+/// back to the parent's group (the child, which held it, stops with kstrun)
+/// instead of leaving it to a stopped group.
+#[test]
+fn an_outside_stop_of_kstrun_gives_the_terminal_back() {
+    let kstrun = env!("CARGO_BIN_EXE_kstrun");
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("parent.py");
+    std::fs::write(
+        &script,
+        r#"
+import os, signal, subprocess, sys, time
+p = subprocess.Popen([sys.argv[1], "-s", "X=x.y", "--set", "x.y=v", "--init", "--", "sleep", "2"])
+time.sleep(0.5)
+os.kill(p.pid, signal.SIGTSTP)
+time.sleep(0.5)
+back = os.tcgetpgrp(0) == os.getpgrp()
+os.kill(p.pid, signal.SIGCONT)
+print("terminal-back-%s" % back)
+print("kstrun-exited-%d" % p.wait(timeout=5))
+"#,
+    )
+    .unwrap();
+    let Some(shown) = at_a_terminal(&[
+        "sleep:0.5",
+        &format!("python3 {} {kstrun}\n", script.display()),
+        "sleep:3.5",
+    ]) else {
+        return;
+    };
+    assert!(shown.contains("terminal-back-True"), "{shown}");
+    assert!(shown.contains("kstrun-exited-0"), "{shown}");
+}
+
 /// In a PID namespace whose process group lies outside it (`unshare --pid
 /// --fork`), group ids read as 0: the child stays in the caller's job, as in
 /// exec mode, so it reads the terminal in the foreground, gets one Ctrl-C,
