@@ -62,9 +62,13 @@ pub fn env_refuses(
 fn longest_variable() -> Option<usize> {
     #[cfg(target_os = "linux")]
     {
-        // SAFETY: sysconf only reads a constant of the running system.
-        let page = unsafe { nix::libc::sysconf(nix::libc::_SC_PAGESIZE) };
-        usize::try_from(page).ok().map(|page| page * 32)
+        // Asked once: a thousand secrets would ask a thousand times.
+        static LONGEST: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
+        *LONGEST.get_or_init(|| {
+            // SAFETY: sysconf only reads a constant of the running system.
+            let page = unsafe { nix::libc::sysconf(nix::libc::_SC_PAGESIZE) };
+            usize::try_from(page).ok().map(|page| page * 32)
+        })
     }
     #[cfg(not(target_os = "linux"))]
     None

@@ -73,9 +73,6 @@ impl EnvProvider {
 
     fn get(&self, name: &[u8]) -> Option<SecretValue> {
         match &self.variables {
-            // No variable's name holds `=` or NUL, and glibc's getenv("A=B")
-            // answers with the part of A's value after "B=".
-            Variables::Process if name.iter().any(|&b| b == b'=' || b == 0) => None,
             Variables::Process => {
                 let absent = self.batch_names.as_ref().is_some_and(|names| {
                     let hash = fnv1a(name);
@@ -85,7 +82,10 @@ impl EnvProvider {
                         .take_while(|(h, _)| *h == hash)
                         .any(|(_, set)| set.as_bytes() == name)
                 });
-                if absent {
+                // No variable's name holds `=` or NUL, and glibc's
+                // getenv("A=B") answers with the part of A's value after
+                // "B=" (checked past the batch's names, which hold neither).
+                if absent || name.iter().any(|&b| b == b'=' || b == 0) {
                     return None;
                 }
                 std::env::var_os(OsStr::from_bytes(name))
