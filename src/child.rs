@@ -248,6 +248,38 @@ pub struct EnvBlock {
 }
 
 impl EnvBlock {
+    /// The bytes `execve` copies from the block (every entry with its NUL),
+    /// and the number of entries.
+    pub fn size(&self) -> (usize, usize) {
+        (self.bytes.len(), self.starts.len())
+    }
+
+    /// The names of the `count` variables with the longest values, longest first.
+    pub fn largest(&self, count: usize) -> Vec<String> {
+        let ends = self
+            .starts
+            .iter()
+            .skip(1)
+            .copied()
+            .chain([self.bytes.len()]);
+        let mut entries: Vec<(usize, &[u8])> = self
+            .starts
+            .iter()
+            .zip(ends)
+            .map(|(&start, end)| {
+                let entry = &self.bytes[start..end - 1];
+                let name_end = entry.iter().position(|&b| b == b'=').unwrap_or(entry.len());
+                (entry.len() - name_end, &entry[..name_end])
+            })
+            .collect();
+        entries.sort_unstable_by(|a, b| b.cmp(a));
+        entries
+            .iter()
+            .take(count)
+            .map(|(_, name)| String::from_utf8_lossy(name).into_owned())
+            .collect()
+    }
+
     /// A null-terminated array of pointers to the entries, valid while the
     /// block lives (its buffer is never changed after it is built).
     pub fn pointers(&self) -> Vec<*const libc::c_char> {

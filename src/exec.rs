@@ -82,8 +82,9 @@ impl ExecFailure {
 /// Linux: the exec would fail with E2BIG ("Argument list too long", exit
 /// 126), naming nothing. Counted as the kernel counts them (every string with
 /// its NUL, and a pointer to each), against its limit: a quarter of the
-/// stack size limit, at most 6 MiB, at least 128 KiB.
-fn refuse_oversized(argv: &[CString], env: &ChildEnv) -> Result<(), Error> {
+/// stack size limit, at most 6 MiB, at least 128 KiB. Read off the block
+/// already built, whose size is known: nothing is counted twice.
+fn refuse_oversized(argv: &[CString], envp: &EnvBlock) -> Result<(), Error> {
     #[cfg(target_os = "linux")]
     {
         use nix::sys::resource::{getrlimit, Resource};
@@ -92,31 +93,23 @@ fn refuse_oversized(argv: &[CString], env: &ChildEnv) -> Result<(), Error> {
         };
         let stack = usize::try_from(stack).unwrap_or(usize::MAX);
         let limit = (stack / 4).clamp(128 * 1024, 6 * 1024 * 1024);
-        let pointers = (argv.len().max(1) + env.vars().count()) * std::mem::size_of::<usize>();
-        let strings: usize = argv
+        let (env_bytes, env_count) = envp.size();
+        let pointers = (argv.len().max(1) + env_count) * std::mem::size_of::<usize>();
+        let strings = argv
             .iter()
             .map(|arg| arg.as_bytes_with_nul().len())
             .sum::<usize>()
-            + env
-                .vars()
-                .map(|(name, value)| name.len() + value.as_bytes().len() + 2)
-                .sum::<usize>();
+            + env_bytes;
         if strings + pointers > limit {
-            let mut largest: Vec<(usize, &str)> = env
-                .vars()
-                .map(|(name, value)| (value.as_bytes().len(), name))
-                .collect();
-            largest.sort_unstable_by(|a, b| b.cmp(a));
-            let names: Vec<&str> = largest.iter().take(3).map(|(_, name)| *name).collect();
             return Err(Error::Child(format!(
                 "the child's arguments and environment take {} bytes, more than the {limit} one execve takes here (a quarter of the stack size limit, `ulimit -s`); deliver the largest with as = \"file\": {}",
                 strings + pointers,
-                names.join(", ")
+                envp.largest(3).join(", ")
             )));
         }
     }
     #[cfg(not(target_os = "linux"))]
-    let _ = (argv, env);
+    let _ = (argv, envp);
     Ok(())
 }
 
@@ -142,8 +135,8 @@ impl Program {
                 }
             }
         }
-        refuse_oversized(&argv, &env)?;
         let (envp, files) = env.into_exec_parts();
+        refuse_oversized(&argv, &envp)?;
         let argv_ptrs = pointers(&argv);
         let envp_ptrs = envp.pointers();
         Ok(Program {
