@@ -77,12 +77,13 @@ pub fn supervise(
     signals: &SignalSet,
 ) -> Result<i32, Error> {
     let shown = program.shown().to_string();
-    let terminal = Terminal::controlling();
     // kstrun's own group outside its PID namespace (`unshare --pid --fork`)
     // reads as 0: no group can be told apart from the terminal's, so the
     // child stays in kstrun's group, the caller's job, as in exec mode
     // (`--init-group` needs a group of the child's own, and keeps it).
-    let own_group = forward == Forward::Group || nix::unistd::getpgrp().as_raw() > 0;
+    let kstrun_group = nix::unistd::getpgrp();
+    let terminal = Terminal::controlling(kstrun_group);
+    let separate_group = forward == Forward::Group || kstrun_group.as_raw() > 0;
     let (report_read, report_write) = nix::unistd::pipe2(OFlag::O_CLOEXEC)
         .map_err(|e| Error::Child(format!("cannot create a pipe: {e}")))?;
     if std::process::id() != 1 {
@@ -96,13 +97,19 @@ pub fn supervise(
         Err(e) => return Err(Error::Child(format!("cannot fork: {e}"))),
         Ok(ForkResult::Child) => {
             drop(report_read);
-            start_child(&program, state, &report_write, own_group, terminal.as_ref())
+            start_child(
+                &program,
+                state,
+                &report_write,
+                separate_group,
+                terminal.as_ref(),
+            )
         }
         Ok(ForkResult::Parent { child }) => child,
     };
     // Both sides set the group (and hand it the terminal), so that no signal
     // can reach a group not yet made.
-    if own_group {
+    if separate_group {
         let _ = nix::unistd::setpgid(child, child);
         if let Some(terminal) = terminal.as_ref().filter(|t| t.in_foreground()) {
             terminal.give_to(child);
@@ -139,7 +146,7 @@ pub fn supervise(
                 }
                 Child::Running => {}
             }
-        } else if !own_group && received.code == libc::SI_KERNEL {
+        } else if !separate_group && received.code == libc::SI_KERNEL {
             // Sent by the terminal to the whole group, the child included.
         } else {
             forward_signal(received, child, target, terminal.as_ref());
@@ -185,14 +192,14 @@ struct Terminal {
 }
 
 impl Terminal {
-    /// The controlling terminal (whatever stdin is); `None` without one.
+    /// The controlling terminal (whatever stdin is), for kstrun's group
+    /// `own_group`; `None` without one.
     /// Kept also when kstrun starts in the background: once brought to the
     /// foreground (`fg`), it hands the terminal on. `None` too when kstrun's
     /// process group lies outside its PID namespace (`unshare --pid --fork`):
     /// there the group and the terminal's foreground both read as 0, which
     /// would pass for "kstrun holds the terminal" when it does not.
-    fn controlling() -> Option<Terminal> {
-        let own_group = nix::unistd::getpgrp();
+    fn controlling(own_group: Pid) -> Option<Terminal> {
         if own_group.as_raw() <= 0 {
             return None;
         }
@@ -311,10 +318,10 @@ fn start_child(
     program: &Program,
     state: &ProcessState,
     report: &OwnedFd,
-    own_group: bool,
+    separate_group: bool,
     terminal: Option<&Terminal>,
 ) -> ! {
-    if own_group {
+    if separate_group {
         let _ = nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0));
         if let Some(terminal) = terminal.filter(|t| t.in_foreground()) {
             terminal.give_to(nix::unistd::getpgrp());
