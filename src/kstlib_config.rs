@@ -96,6 +96,12 @@ pub fn load(path: &Path) -> Result<KstlibSettings, ManifestError> {
         .map_err(|e| ManifestError::in_file(path, format!("cannot read kstlib config: {e}")))?;
     let document: Document = if text.trim().is_empty() {
         Document::default()
+    } else if let Err(line) = crate::yaml_depth::check(text.as_bytes()) {
+        return Err(ManifestError {
+            file: path.to_path_buf(),
+            position: Some((line, 1)),
+            message: "invalid kstlib config: nested too deeply".to_string(),
+        });
     } else {
         read_document(&text).map_err(|e| ManifestError {
             file: path.to_path_buf(),
@@ -196,6 +202,18 @@ mod tests {
         assert_eq!(settings.keyring_service.as_deref(), Some("svc"));
         assert_eq!(settings.secure_delete_passes, Some(5));
         assert_eq!(settings.secure_delete_zero_last_pass, Some(false));
+    }
+
+    #[test]
+    fn a_deeply_nested_config_is_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("kstlib.conf.yml");
+        // libyaml alone took seconds over this (its time grows with the
+        // square of the depth) before refusing it.
+        std::fs::write(&file, format!("logging: 1\nx: {}", "[".repeat(100_000))).unwrap();
+        let err = load(&file).unwrap_err();
+        assert_eq!(err.position, Some((2, 1)));
+        assert!(err.message.contains("nested too deeply"), "{}", err.message);
     }
 
     #[test]

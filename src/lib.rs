@@ -34,6 +34,7 @@ pub mod sops;
 mod stack;
 pub mod startup;
 mod text;
+mod yaml_depth;
 
 use child::FileSecrets;
 use cli::{Cli, Command, GlobalArgs, RunArgs};

@@ -236,18 +236,29 @@ fn tampering_is_detected_in_every_way() {
 #[test]
 fn garbage_files_never_panic() {
     let sandbox = Sandbox::new();
-    let inputs: [&[u8]; 8] = [
-        b"",
-        b"\x00\x01\x02\xff",
-        b"sops: 1\n",
-        b"a: b\nsops:\n    lastmodified: nope\n",
-        b"a: b\nsops:\n    age: 5\n    lastmodified: \"2024-01-01T00:00:00Z\"\n",
-        b"a: ENC[AES256_GCM,data:,iv:,tag:,type:str]\nsops:\n    age:\n        - recipient: x\n          enc: y\n    lastmodified: \"2024-01-01T00:00:00Z\"\n    mac: z\n",
-        b"{\"sops\": []}",
-        b"- list\n",
+    // Nested far past any parser's recursion limit: each must be refused,
+    // not overflow the stack (which aborts the process).
+    let deep = 100_000;
+    let deep_list = format!("a:\n{}v\n", "- ".repeat(deep));
+    let deep_json = format!("{{\"a\": {}1{}}}", "[".repeat(deep), "]".repeat(deep));
+    let deep_metadata = format!("a=b\nsops_x{}=v\n", "__map_x".repeat(deep));
+    let deep_flow = format!("a: {}", "[".repeat(deep));
+    let inputs: [(&str, &[u8]); 12] = [
+        ("yaml", b""),
+        ("yaml", b"\x00\x01\x02\xff"),
+        ("yaml", b"sops: 1\n"),
+        ("yaml", b"a: b\nsops:\n    lastmodified: nope\n"),
+        ("yaml", b"a: b\nsops:\n    age: 5\n    lastmodified: \"2024-01-01T00:00:00Z\"\n"),
+        ("yaml", b"a: ENC[AES256_GCM,data:,iv:,tag:,type:str]\nsops:\n    age:\n        - recipient: x\n          enc: y\n    lastmodified: \"2024-01-01T00:00:00Z\"\n    mac: z\n"),
+        ("yaml", b"{\"sops\": []}"),
+        ("yaml", b"- list\n"),
+        ("yaml", deep_list.as_bytes()),
+        ("yaml", deep_flow.as_bytes()),
+        ("json", deep_json.as_bytes()),
+        ("env", deep_metadata.as_bytes()),
     ];
-    for (i, input) in inputs.iter().enumerate() {
-        let path = sandbox.path().join(format!("garbage{i}.yaml"));
+    for (i, (extension, input)) in inputs.iter().enumerate() {
+        let path = sandbox.path().join(format!("garbage{i}.{extension}"));
         std::fs::write(&path, input).unwrap();
         let mut r = resolver(settings(&path, SopsBackend::Native), sandbox.env());
         let err = r.resolve(&request(&["a"])).expect_err("garbage must fail");

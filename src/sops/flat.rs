@@ -30,7 +30,7 @@ pub fn parse_dotenv(bytes: &[u8]) -> Result<Parsed<'static>> {
             None => data.push((key.to_string().into(), Raw::Str(value.into()))),
         }
     }
-    let metadata = (!meta.is_empty()).then(|| unflatten(meta));
+    let metadata = (!meta.is_empty()).then(|| unflatten(meta)).transpose()?;
     Ok((vec![data], metadata))
 }
 
@@ -79,7 +79,7 @@ pub fn parse_ini(bytes: &[u8]) -> Result<Parsed<'static>> {
                     .into_iter()
                     .map(|(k, v)| (k, v.replace("\\n", "\n")))
                     .collect();
-                metadata = Some(unflatten(flat));
+                metadata = Some(unflatten(flat)?);
             }
         } else {
             data.push((
@@ -156,20 +156,31 @@ fn unquote(text: &str) -> &str {
     text
 }
 
+/// The most levels a flattened metadata key may name. sops's deepest
+/// (`key_groups__list_0__map_age__list_0__map_recipient`) has five; each
+/// level is a recursive call, so a key naming thousands would overflow the
+/// stack.
+const MAX_METADATA_DEPTH: usize = 16;
+
 /// Rebuilds nested metadata from flattened keys (`age__list_0__map_enc`).
 /// `mac_only_encrypted` becomes a boolean and `shamir_threshold` a number,
 /// as sops's `DecodeNonStrings` does.
-fn unflatten(flat: Vec<(String, String)>) -> Raw<'static> {
+fn unflatten(flat: Vec<(String, String)>) -> Result<Raw<'static>> {
     let mut root = Raw::Map(Vec::new());
     for (key, value) in flat {
+        let path = tokenize(&key).ok_or_else(|| {
+            SopsError::malformed(format!(
+                "a sops metadata key is nested more than {MAX_METADATA_DEPTH} levels deep"
+            ))
+        })?;
         let leaf = match (key.as_str(), value.as_str()) {
             ("mac_only_encrypted", v) => Raw::Bool(v == "true"),
             ("shamir_threshold", v) => v.parse().map(Raw::Int).unwrap_or(Raw::Str(value.into())),
             _ => Raw::Str(value.into()),
         };
-        insert(&mut root, &tokenize(&key), leaf);
+        insert(&mut root, &path, leaf);
     }
-    root
+    Ok(root)
 }
 
 enum Token {
@@ -177,7 +188,9 @@ enum Token {
     Index(usize),
 }
 
-fn tokenize(path: &str) -> Vec<Token> {
+/// The levels `path` names, or `None` past [`MAX_METADATA_DEPTH`] (found
+/// without reading further: each level searches the rest of the key).
+fn tokenize(path: &str) -> Option<Vec<Token>> {
     const MAP: &str = "__map_";
     const LIST: &str = "__list_";
     let mut tokens = Vec::new();
@@ -195,6 +208,9 @@ fn tokenize(path: &str) -> Vec<Token> {
             Some((i, list)) => (&rest[..i], Some((i, list))),
             None => (rest, None),
         };
+        if tokens.len() == MAX_METADATA_DEPTH {
+            return None;
+        }
         tokens.push(if is_list {
             Token::Index(piece.parse().unwrap_or(0))
         } else {
@@ -205,7 +221,7 @@ fn tokenize(path: &str) -> Vec<Token> {
                 rest = &rest[i + if list { LIST.len() } else { MAP.len() }..];
                 is_list = list;
             }
-            None => return tokens,
+            None => return Some(tokens),
         }
     }
 }

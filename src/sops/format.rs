@@ -122,6 +122,9 @@ fn split_documents<'a>(documents: impl Iterator<Item = Result<Raw<'a>>>) -> Resu
 
 /// The reference reader: serde_yaml, for every file the fast reader declines.
 pub(super) fn parse_yaml_serde(bytes: &[u8]) -> Result<Parsed<'static>> {
+    crate::yaml_depth::check(bytes).map_err(|line| {
+        SopsError::malformed(format!("invalid YAML at line {line}: nested too deeply"))
+    })?;
     split_documents(serde_yaml::Deserializer::from_slice(bytes).map(|document| {
         // serde_yaml's messages quote positions, not content, but may name a
         // scalar; keep only our own words plus the position.

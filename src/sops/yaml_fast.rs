@@ -21,6 +21,12 @@ use crate::text::find_pair;
 use std::borrow::Cow;
 use std::collections::HashSet;
 
+/// The deepest nesting this reader follows; deeper documents go to
+/// serde_yaml, which refuses them past the same depth. Each level is a
+/// recursive call: without a bound, a crafted file of a few hundred KB would
+/// overflow the stack, which aborts the process.
+const MAX_DEPTH: usize = 128;
+
 /// The documents of `text`, or `None` when the text is outside the subset.
 pub(super) fn parse(bytes: &[u8]) -> Option<Vec<Raw<'_>>> {
     let text = std::str::from_utf8(bytes).ok()?;
@@ -94,6 +100,7 @@ fn document<'a>(lines: &[&'a str], unterminated: bool) -> Option<Raw<'a>> {
     let mut p = Parser {
         lines,
         unterminated,
+        depth: 0,
     };
     let i = p.next_content(0)?;
     let (root, next) = p.node(i, indent(lines[i]), 0)?;
@@ -108,6 +115,8 @@ struct Parser<'l, 'a> {
     lines: &'l [&'a str],
     /// The last line has no final line break.
     unterminated: bool,
+    /// How many block nodes enclose the one being read.
+    depth: usize,
 }
 
 impl<'a> Parser<'_, 'a> {
@@ -127,13 +136,19 @@ impl<'a> Parser<'_, 'a> {
     /// the first line it did not consume.
     fn node(&mut self, i: usize, col: usize, parent: usize) -> Option<(Raw<'a>, usize)> {
         let content = self.lines[i].get(col..)?;
-        if is_item(content) {
+        if self.depth >= MAX_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        let node = if is_item(content) {
             self.sequence(i, col)
         } else if key_end(content).is_some() {
             self.mapping(i, col)
         } else {
             self.value(content, i, parent)
-        }
+        };
+        self.depth -= 1;
+        node
     }
 
     fn mapping(&mut self, mut i: usize, col: usize) -> Option<(Raw<'a>, usize)> {

@@ -305,3 +305,13 @@ fn generated_files_agree_or_are_declined() {
     assert!(accepted * 10 > total, "only {accepted} of {total} accepted");
     eprintln!("generated: {accepted} of {total} read by the fast reader");
 }
+
+#[test]
+fn nesting_is_followed_to_serde_yamls_depth_and_no_deeper() {
+    // Each level is a recursive call: a crafted file nested far deeper
+    // overflowed the stack (an abort) before the reader had a bound.
+    let nested = |levels: usize| format!("a:\n{}v\n", "- ".repeat(levels));
+    assert!(agrees(&nested(100)));
+    assert_eq!(parse(nested(200).as_bytes()), None);
+    assert_eq!(parse(nested(100_000).as_bytes()), None);
+}
