@@ -273,3 +273,15 @@ fn garbage_files_never_panic() {
         inputs.len()
     );
 }
+
+#[test]
+fn an_endless_file_is_refused_at_its_size_limit() {
+    // Read whole, `/dev/zero` would grow the process until memory ran out.
+    let sandbox = Sandbox::new();
+    let mut r = resolver(
+        settings(std::path::Path::new("/dev/zero"), SopsBackend::Native),
+        sandbox.env(),
+    );
+    let err = r.resolve(&request(&["a"])).expect_err("must fail");
+    assert!(err.to_string().contains("larger than 64 MiB"), "{err}");
+}

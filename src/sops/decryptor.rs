@@ -306,12 +306,32 @@ impl Decryptor {
     }
 }
 
+/// The largest SOPS file read: room for the 16 MiB of plaintext the binary
+/// backend takes from sops, once encrypted. A path to `/dev/zero` or an
+/// endless pipe is an error here, not a process growing without end.
+const MAX_FILE: u64 = 64 << 20;
+
 fn read_file(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| match e.kind() {
+    use std::io::Read;
+    let read = || {
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)?
+            .take(MAX_FILE + 1)
+            .read_to_end(&mut bytes)?;
+        Ok::<_, std::io::Error>(bytes)
+    };
+    let bytes = read().map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => SopsError::new(ErrorKind::NotFound, "file not found"),
         std::io::ErrorKind::PermissionDenied => {
             SopsError::new(ErrorKind::Io, "cannot read the file: permission denied")
         }
         _ => SopsError::new(ErrorKind::Io, "cannot read the file"),
-    })
+    })?;
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(SopsError::new(
+            ErrorKind::Io,
+            format!("the file is larger than {} MiB", MAX_FILE >> 20),
+        ));
+    }
+    Ok(bytes)
 }
