@@ -111,6 +111,55 @@ fn init_never_overwrites_without_force() {
 }
 
 #[test]
+fn init_force_replaces_a_regular_file_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("target.toml");
+    fs::write(&target, "pass = []\n").unwrap();
+    std::os::unix::fs::symlink("target.toml", dir.path().join("link.toml")).unwrap();
+    let _socket = std::os::unix::net::UnixListener::bind(dir.path().join("sock.toml")).unwrap();
+    for name in ["link.toml", "sock.toml"] {
+        kstrun(dir.path())
+            .args(["init", "--force", "-m", name])
+            .assert()
+            .code(125)
+            .stderr(predicate::str::contains("not a regular file"));
+    }
+    let link = fs::symlink_metadata(dir.path().join("link.toml")).unwrap();
+    assert!(link.file_type().is_symlink(), "the link is left as it was");
+    assert_eq!(fs::read_to_string(&target).unwrap(), "pass = []\n");
+    let socket = fs::symlink_metadata(dir.path().join("sock.toml")).unwrap();
+    assert!(
+        !socket.file_type().is_file(),
+        "the socket is left as it was"
+    );
+
+    // A file already at the temporary name is not kstrun's to remove.
+    let output = std::process::Command::new("sh")
+        .current_dir(dir.path())
+        .args([
+            "-c",
+            "echo precious > target.toml.kstrun-init-$$; exec \"$0\" init --force -m target.toml",
+        ])
+        .arg(kstrun_bin())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(125));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("target.toml.kstrun-init-"), "{stderr}");
+    let precious: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("kstrun-init-"))
+        .collect();
+    assert_eq!(precious.len(), 1);
+    assert_eq!(
+        fs::read_to_string(precious[0].path()).unwrap(),
+        "precious\n"
+    );
+    assert_eq!(fs::read_to_string(&target).unwrap(), "pass = []\n");
+}
+
+#[test]
 fn init_writes_where_m_points() {
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir(dir.path().join("conf")).unwrap();

@@ -60,6 +60,19 @@ fn create_new(file: &Path, mode: u32) -> io::Result<()> {
 }
 
 fn replace(file: &Path) -> io::Result<()> {
+    // Only a regular file is replaced: renaming over a device (`-m
+    // /dev/null` as root), a pipe, a socket or a symbolic link would put a
+    // manifest where something else was.
+    let old = match std::fs::symlink_metadata(file) {
+        Ok(old) if !old.file_type().is_file() => {
+            return Err(io::Error::other(
+                "it is not a regular file (a link, device, pipe or socket); replace it by hand",
+            ))
+        }
+        Ok(old) => Some(old),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
     let mut temporary = PathBuf::from(file);
     let mut name = file.file_name().unwrap_or_default().to_os_string();
     name.push(format!(".kstrun-init-{}", std::process::id()));
@@ -68,16 +81,22 @@ fn replace(file: &Path) -> io::Result<()> {
     // (0600) must not become readable by all through `--force`, not even
     // for the moment before they are set.
     use std::os::unix::fs::PermissionsExt;
-    let kept = std::fs::metadata(file).ok().map(|old| old.permissions());
+    let kept = old.map(|old| old.permissions());
     let mode = kept
         .as_ref()
         .map_or(0o666, |permissions| permissions.mode() & 0o7777);
-    let written = create_new(&temporary, mode)
-        .and_then(|()| match kept {
-            Some(permissions) => std::fs::set_permissions(&temporary, permissions),
-            None => Ok(()),
-        })
-        .and_then(|()| std::fs::rename(&temporary, file));
+    // A file already at the temporary name is someone else's: left alone.
+    create_new(&temporary, mode).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!("cannot create '{}': {e}", temporary.display()),
+        )
+    })?;
+    let written = match kept {
+        Some(permissions) => std::fs::set_permissions(&temporary, permissions),
+        None => Ok(()),
+    }
+    .and_then(|()| std::fs::rename(&temporary, file));
     if written.is_err() {
         let _ = std::fs::remove_file(&temporary);
     }
