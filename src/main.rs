@@ -35,13 +35,19 @@ extern "C" fn main(
         Ok(cli) => cli,
         Err(error) => {
             // Help and version go to stdout with status 0 (unless it was
-            // closed: then nothing could be shown); usage errors are kstrun failures.
+            // closed or cannot take them: then nothing could be shown);
+            // usage errors are kstrun failures.
             if !error.use_stderr() {
-                if let Err(closed) = kstrun::commands::stdout_is_open() {
-                    kstrun::report::stderr_line(format_args!("kstrun: error: {closed}"));
+                let shown = kstrun::commands::stdout_is_open().and_then(|()| {
+                    error
+                        .print()
+                        .and_then(|()| std::io::Write::flush(&mut std::io::stdout()))
+                        .map_err(|e| kstrun::error::Error::Child(format!("writing to stdout: {e}")))
+                });
+                if let Err(failed) = shown {
+                    kstrun::report::stderr_line(format_args!("kstrun: error: {failed}"));
                     std::process::exit(125);
                 }
-                let _ = error.print();
                 std::process::exit(0);
             }
             let text = kstrun::cli::usage_error_text(&error);

@@ -72,7 +72,7 @@ fn unwritable_output_never_aborts_kstrun() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(125), "{output:?}");
-    for subcommand in ["check", "export"] {
+    for subcommand in ["check", "export", "--help", "--version", "help"] {
         let full = std::fs::OpenOptions::new()
             .write(true)
             .open("/dev/full")
