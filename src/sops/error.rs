@@ -64,6 +64,16 @@ impl SopsError {
     pub fn unsupported(reason: impl Into<String>) -> Self {
         Self::new(ErrorKind::Unsupported, reason)
     }
+
+    /// Whether the same file may read fine on another try: the failure lay
+    /// in what surrounds it (sops slow, missing or failing, a signal, a
+    /// key file or the file itself unreadable for now), not in its text.
+    pub fn may_pass(&self) -> bool {
+        !matches!(
+            self.kind,
+            ErrorKind::Malformed | ErrorKind::Decryption | ErrorKind::Unsupported
+        )
+    }
 }
 
 impl fmt::Display for SopsError {

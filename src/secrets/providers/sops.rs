@@ -77,7 +77,9 @@ pub struct SopsProvider {
     seen: Vec<PathBuf>,
     /// Files that failed to decrypt, by format and version: all the secrets
     /// of a broken file fail with the same error, without running sops
-    /// again for each.
+    /// again for each. A failure that may pass (a timeout, an interrupt, a
+    /// failing sops) is kept for the current batch only: the next batch,
+    /// or a lookup outside any, tries the file again.
     failures: Vec<(PathBuf, Format, FileStamp, SopsError)>,
     /// Canonical path of each file by the version it was canonicalised at:
     /// resolving links costs several system calls, a stamp one, and a
@@ -166,8 +168,10 @@ impl SopsProvider {
         let decrypted = match self.decryptor.decrypt(path) {
             Ok(decrypted) => decrypted,
             Err(error) => {
-                self.failures
-                    .push((canonical, format, stamp, error.clone()));
+                if self.batch_stamps.is_some() || !error.may_pass() {
+                    self.failures
+                        .push((canonical, format, stamp, error.clone()));
+                }
                 return Err(error);
             }
         };
@@ -377,6 +381,7 @@ impl Provider for SopsProvider {
 
     fn batch(&mut self, active: bool) {
         self.batch_stamps = active.then(Vec::new);
+        self.failures.retain(|(_, _, _, error)| !error.may_pass());
         self.cache.hold(active);
         self.current = None;
     }
