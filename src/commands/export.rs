@@ -5,7 +5,9 @@
 //! File secrets (`as = "file"`) are left out, with a warning: a memfd cannot
 //! outlive this process, and writing the value to a file is what they avoid.
 //!
-//! * `shell`: `export NAME='value'`, `'` written as `'\''`; `eval` restores every byte.
+//! * `shell`: `export NAME='value'`, `'` written as `'\''`; `eval` restores every
+//!   byte, except in the few names bash keeps for itself (read-only ones
+//!   like `UID`, and `_`), which draw a warning naming them.
 //! * `dotenv`: `NAME=value` when the value is plain (UTF-8 without
 //!   whitespace, control characters, quotes, `\`, `$`, `#` or backticks:
 //!   `p@ss!w*rd` is plain), which every dotenv reader, docker, compose and
@@ -37,6 +39,15 @@ pub fn run(plan: Plan, format: ExportFormat, report: &Reporter) -> Result<i32, E
         report.warning(&format!(
             "{var} is delivered as a file (as = \"file\") and is not exported"
         ));
+    }
+    if format == ExportFormat::Shell {
+        for (name, _) in env.vars() {
+            if BASH_OWN_NAMES.contains(&name) {
+                report.warning(&format!(
+                    "{name}: bash keeps this name for itself (read-only, or reset after each command); eval in bash will not set it"
+                ));
+            }
+        }
     }
     if format == ExportFormat::Dotenv {
         // Readers differ on escapes: say which variables depend on them.
@@ -73,6 +84,18 @@ pub fn run(plan: Plan, format: ExportFormat, report: &Reporter) -> Result<i32, E
     super::write_stdout(text.as_bytes())?;
     Ok(0)
 }
+
+/// Names bash will not take from `export NAME=...`: its read-only
+/// variables, and `_`, which it sets after every command.
+const BASH_OWN_NAMES: &[&str] = &[
+    "_",
+    "BASHOPTS",
+    "BASH_VERSINFO",
+    "EUID",
+    "PPID",
+    "SHELLOPTS",
+    "UID",
+];
 
 fn lines(env: &ChildEnv, line: fn(&str, &[u8], &mut Vec<u8>)) -> Vec<u8> {
     let mut out = Vec::new();
