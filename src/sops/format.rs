@@ -72,11 +72,14 @@ impl<'a> Raw<'a> {
 
 /// Parses `bytes` as an encrypted SOPS file of `format` (not `Auto`).
 pub fn parse(bytes: &[u8], format: Format) -> Result<EncryptedFile<'_>> {
+    // A UTF-8 byte order mark (a Windows editor's) starts no data: sops's
+    // YAML and INI readers skip it; its JSON and dotenv readers refuse it.
+    let without_bom = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     let (branches, metadata) = match format {
-        Format::Yaml => parse_yaml(bytes)?,
+        Format::Yaml => parse_yaml(without_bom)?,
         Format::Json | Format::Binary => parse_json(bytes)?,
         Format::Dotenv => flat::parse_dotenv(bytes)?,
-        Format::Ini => flat::parse_ini(bytes)?,
+        Format::Ini => flat::parse_ini(without_bom)?,
         Format::Auto => return Err(SopsError::malformed("no format chosen")),
     };
     let metadata = metadata.ok_or_else(|| {
@@ -300,6 +303,18 @@ mod tests {
         assert_eq!(file.branches[0][1].0, "a");
         assert_eq!(file.branches[1], vec![("z".into(), Raw::Float(2.5))]);
         assert_eq!(file.metadata.get_str("version"), Some("x"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped_where_sops_skips_it() {
+        for (text, format) in [
+            (&b"\xef\xbb\xbfa: x\nsops: {version: v}\n"[..], Format::Yaml),
+            (b"\xef\xbb\xbf[s]\na = x\n[sops]\nversion = v\n", Format::Ini),
+        ] {
+            let file = parse(text, format).unwrap();
+            assert_eq!(file.metadata.get_str("version"), Some("v"), "{format:?}");
+        }
+        assert!(parse(b"\xef\xbb\xbf{\"sops\": {}}", Format::Json).is_err());
     }
 
     #[test]
