@@ -423,3 +423,60 @@ fn a_value_that_is_not_utf8_is_exact_natively_and_replaced_by_sops_json() {
     let record = r.resolve(&request(&["greeting"])).unwrap().unwrap();
     assert_eq!(record.value.as_bytes(), b"hello");
 }
+
+/// Unencrypted values edited by hand in a `mac_only_encrypted` file (the
+/// MAC does not cover them, which is the point of the option): each reads
+/// as sops reads it, go-yaml's typing included (`0X1F`, `1_000`, `017`,
+/// plain dates), quoted ones as text. Where the YAML takes serde_yaml (a
+/// tag here), which cannot tell a quoted scalar from a plain one, the
+/// native backend refuses the file and `auto` hands it to sops.
+#[test]
+fn hand_edited_clear_values_read_as_sops_reads_them() {
+    let Some(sops) = tool("sops") else { return };
+    let sandbox = Sandbox::new();
+    let env = sandbox.env();
+    let original = std::fs::read_to_string(fixture("dates_mac_only.sops.yaml")).unwrap();
+    let edited = |extra: &str| {
+        let path = sandbox.path().join("edited.sops.yaml");
+        std::fs::write(&path, format!("{extra}{original}")).unwrap();
+        path
+    };
+    let lines = "day: 2001-12-14\nport: 0X1F\nn: 1_000\noct: 017\nnine: 09\nf: 1_000.5\n\
+                 t: 2001-12-14 21:59:43\nq2: \"017\"\nq3: '2001-12-14'\n";
+    // A whole number past 64 bits, which serde_yaml refuses and sops reads as a float.
+    let big = "big: 12345678901234567890123\n";
+    let lookup = |path: &Path, backend: SopsBackend, key: &str| {
+        let mut s = settings(path, backend);
+        s.binary = sops.display().to_string();
+        resolver(s, env.clone())
+            .resolve(&request(&[key]))
+            .map(|found| found.expect("found").value.as_str().unwrap().to_string())
+    };
+    let path = edited(&format!("{lines}{big}"));
+    for (key, expected) in [
+        ("day", Some("2001-12-14T00:00:00Z")),
+        ("port", Some("31")),
+        ("n", Some("1000")),
+        ("oct", Some("15")),
+        ("nine", None),
+        ("f", None),
+        ("t", Some("2001-12-14T21:59:43Z")),
+        ("q2", Some("017")),
+        ("q3", Some("2001-12-14")),
+        ("big", None),
+        ("password", Some("dates-secret")),
+    ] {
+        let native = lookup(&path, SopsBackend::Native, key).unwrap();
+        let binary = lookup(&path, SopsBackend::Binary, key).unwrap();
+        assert_eq!(native, binary, "{key}");
+        if let Some(expected) = expected {
+            assert_eq!(native, expected, "{key}");
+        }
+    }
+    let tagged = edited(&format!("blob: !!binary aGVsbG8=\n{lines}"));
+    let err = lookup(&tagged, SopsBackend::Native, "day").unwrap_err();
+    assert!(err.to_string().contains("use backend \"auto\""), "{err}");
+    for (key, expected) in [("day", "2001-12-14T00:00:00Z"), ("blob", "hello")] {
+        assert_eq!(lookup(&tagged, SopsBackend::Auto, key).unwrap(), expected);
+    }
+}

@@ -178,6 +178,13 @@ impl Decryptor {
                 }
                 Ok(decrypted)
             }
+            // A leaf only sops can type (see `native`): sops reads the file.
+            Err(e)
+                if e.kind == ErrorKind::Unsupported
+                    && self.options.backend == BackendChoice::Auto =>
+            {
+                self.binary(path, format, multi)
+            }
             Err(e)
                 if e.kind == ErrorKind::NoIdentity
                     && self.options.backend == BackendChoice::Auto =>

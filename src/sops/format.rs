@@ -28,6 +28,8 @@ pub enum Raw<'a> {
     List(Vec<Raw<'a>>),
     /// A string (an `ENC[...]` value, or an unencrypted string).
     Str(Cow<'a, str>),
+    /// An unencrypted plain YAML scalar that sops reads as a time, as written.
+    Time(Cow<'a, str>),
     /// An unencrypted whole number.
     Int(i64),
     /// An unencrypted float (every JSON number is one, as in sops).
@@ -47,6 +49,11 @@ pub struct EncryptedFile<'a> {
     pub branches: Vec<Branch<'a>>,
     /// The `sops` metadata, as a raw tree.
     pub metadata: Raw<'a>,
+    /// Whether every unencrypted scalar is typed as sops types it. Not so
+    /// for YAML read by serde_yaml, which neither types plain scalars as
+    /// go-yaml does nor tells a plain one from a quoted one: there a
+    /// `Str` may stand for a number or a time to sops.
+    pub typed_as_sops: bool,
 }
 
 /// One document's root mapping.
@@ -61,10 +68,11 @@ impl<'a> Raw<'a> {
         }
     }
 
-    /// The string under `key` in a map, if it is one.
+    /// The string under `key` in a map, if it is one (a time read into
+    /// a text field keeps its text, as in sops's metadata).
     pub fn get_str(&self, key: &str) -> Option<&str> {
         match self.get(key) {
-            Some(Raw::Str(s)) => Some(s),
+            Some(Raw::Str(s) | Raw::Time(s)) => Some(s),
             _ => None,
         }
     }
@@ -75,11 +83,14 @@ pub fn parse(bytes: &[u8], format: Format) -> Result<EncryptedFile<'_>> {
     // A UTF-8 byte order mark (a Windows editor's) starts no data: sops's
     // YAML and INI readers skip it; its JSON and dotenv readers refuse it.
     let without_bom = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    let (branches, metadata) = match format {
-        Format::Yaml => parse_yaml(without_bom)?,
-        Format::Json | Format::Binary => parse_json(bytes)?,
-        Format::Dotenv => flat::parse_dotenv(bytes)?,
-        Format::Ini => flat::parse_ini(without_bom)?,
+    let ((branches, metadata), typed_as_sops) = match format {
+        Format::Yaml => match super::yaml_fast::parse(without_bom) {
+            Some(documents) => (split_documents(documents.into_iter().map(Ok))?, true),
+            None => (parse_yaml_serde(without_bom)?, false),
+        },
+        Format::Json | Format::Binary => (parse_json(bytes)?, true),
+        Format::Dotenv => (flat::parse_dotenv(bytes)?, true),
+        Format::Ini => (flat::parse_ini(without_bom)?, true),
         Format::Auto => return Err(SopsError::malformed("no format chosen")),
     };
     let metadata = metadata.ok_or_else(|| {
@@ -89,17 +100,11 @@ pub fn parse(bytes: &[u8], format: Format) -> Result<EncryptedFile<'_>> {
         format,
         branches,
         metadata,
+        typed_as_sops,
     })
 }
 
 pub(super) type Parsed<'a> = (Vec<Branch<'a>>, Option<Raw<'a>>);
-
-fn parse_yaml(bytes: &[u8]) -> Result<Parsed<'_>> {
-    match super::yaml_fast::parse(bytes) {
-        Some(documents) => split_documents(documents.into_iter().map(Ok)),
-        None => parse_yaml_serde(bytes),
-    }
-}
 
 /// The documents' data and the first one's metadata.
 fn split_documents<'a>(documents: impl Iterator<Item = Result<Raw<'a>>>) -> Result<Parsed<'a>> {
@@ -167,8 +172,30 @@ pub(super) fn from_yaml(value: serde_yaml::Value) -> Result<Raw<'static>> {
             }
             Raw::Map(items)
         }
-        Value::Tagged(tagged) => from_yaml(tagged.value)?,
+        // `!!binary` text is base64, which sops decodes; a value that is
+        // not UTF-8 is kept as its base64 (a known difference).
+        Value::Tagged(tagged) => match (&tagged.value, binary_tag(&tagged.tag)) {
+            (Value::String(text), true) => match decode_binary(text) {
+                Some(decoded) => Raw::Str(decoded.into()),
+                None => from_yaml(tagged.value)?,
+            },
+            _ => from_yaml(tagged.value)?,
+        },
     })
+}
+
+fn binary_tag(tag: &serde_yaml::value::Tag) -> bool {
+    tag == "!!binary" || tag == "tag:yaml.org,2002:binary"
+}
+
+/// A `!!binary` scalar's bytes as text: base64 over lines, as go-yaml reads it.
+fn decode_binary(text: &str) -> Option<String> {
+    use base64::Engine;
+    let joined: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(joined)
+        .ok()?;
+    String::from_utf8(bytes).ok()
 }
 
 fn parse_json(bytes: &[u8]) -> Result<Parsed<'static>> {
@@ -309,7 +336,10 @@ mod tests {
     fn a_byte_order_mark_is_skipped_where_sops_skips_it() {
         for (text, format) in [
             (&b"\xef\xbb\xbfa: x\nsops: {version: v}\n"[..], Format::Yaml),
-            (b"\xef\xbb\xbf[s]\na = x\n[sops]\nversion = v\n", Format::Ini),
+            (
+                b"\xef\xbb\xbf[s]\na = x\n[sops]\nversion = v\n",
+                Format::Ini,
+            ),
         ] {
             let file = parse(text, format).unwrap();
             assert_eq!(file.metadata.get_str("version"), Some("v"), "{format:?}");

@@ -52,7 +52,8 @@ impl Metadata {
         let text = |key: &str| -> Result<String> {
             match raw.get(key) {
                 None | Some(Raw::Null) => Ok(String::new()),
-                Some(Raw::Str(s)) => Ok(s.to_string()),
+                // A time read into a text field keeps its text, as in sops.
+                Some(Raw::Str(s) | Raw::Time(s)) => Ok(s.to_string()),
                 Some(_) => Err(SopsError::malformed(format!(
                     "sops metadata '{key}' is not text"
                 ))),

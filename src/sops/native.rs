@@ -7,13 +7,19 @@
 //! A missing, undecryptable or different MAC is an error: there is no switch
 //! to skip it.
 //!
-//! One YAML subtlety: serde_yaml does not say whether a scalar was quoted, and
-//! sops hashes an unquoted `2024-01-01` as a time but a quoted one as text.
-//! Such unencrypted leaves are rare, so when the first reading's MAC does not
-//! match and the file has one, the walk is repeated with the other reading.
+//! One YAML subtlety: sops types an unencrypted plain scalar by go-yaml's
+//! rules (`2024-01-01` is a time, `0X1F` a number) and a quoted one as text.
+//! The fast reader types them so; serde_yaml, which reads every other YAML
+//! file, neither types them so nor says whether a scalar was quoted. For its
+//! trees a leaf that sops might read either way is *ambiguous*: a time is
+//! tried both ways (when the first reading's MAC does not match, the walk is
+//! repeated with the other), and anything else, or any such leaf the MAC
+//! does not cover (`mac_only_encrypted`), makes the file one the native
+//! reader cannot read (the `auto` backend then hands it to sops).
 
 use super::error::{ErrorKind, Result, SopsError};
 use super::format::{EncryptedFile, Raw};
+use super::go_yaml;
 use super::metadata::Metadata;
 use super::rules::Rule;
 use super::timefmt::Timestamp;
@@ -123,21 +129,21 @@ pub fn unwrap_data_key(meta: &Metadata, identities: &[AgeIdentity]) -> Result<Ze
 pub fn decrypt(file: &EncryptedFile, meta: &Metadata, data_key: &[u8; 32]) -> Result<Document> {
     let cipher = ValueCipher::new(data_key);
     let stored = stored_mac(meta, &cipher)?;
-    // Unencrypted YAML strings that look like timestamps are read as times
-    // first (the MAC tells which reading sops had). Where the MAC does not
-    // cover them (`mac_only_encrypted`) nothing can tell a quoted date from a
-    // time, and they are read as the text in the file: for a time, that is
-    // the normalised form sops wrote, the very text sops prints for it.
-    let yaml_times = file.format == Format::Yaml && !meta.mac_only_encrypted;
-    let first = Walk::run(file, meta, &cipher, yaml_times)?;
+    // In a tree from serde_yaml, unencrypted strings that look like go-yaml
+    // times are read as times first (the MAC tells which reading sops had).
+    let untyped = file.format == Format::Yaml && !file.typed_as_sops;
+    let first = Walk::run(file, meta, &cipher, untyped)?;
     if first.matches(&stored) {
         return Ok(first.into_document(file));
     }
-    if first.ambiguous {
+    if first.ambiguous_time {
         let second = Walk::run(file, meta, &cipher, false)?;
         if second.matches(&stored) {
             return Ok(second.into_document(file));
         }
+    }
+    if let Some(place) = first.ambiguous_other {
+        return Err(untyped_leaf(&place));
     }
     Err(SopsError::decryption(
         "MAC mismatch: the file was changed after it was encrypted",
@@ -157,14 +163,34 @@ fn stored_mac(meta: &Metadata, cipher: &ValueCipher) -> Result<Zeroizing<Vec<u8>
     Ok(mac)
 }
 
+/// The error for an unencrypted leaf the native reader cannot type as sops does.
+fn untyped_leaf(place: &str) -> SopsError {
+    SopsError::unsupported(format!(
+        "the unencrypted value at '{place}' may be a number or a time to sops, depending on quotes this YAML reader cannot see; the native backend cannot read this file (use backend \"auto\" or \"binary\")"
+    ))
+}
+
+/// Whether serde_yaml reads `text`, written plain, as something other than
+/// text: then a string it handed over with that text was quoted.
+fn serde_types_plain(text: &str) -> bool {
+    matches!(
+        serde_yaml::from_str::<serde_yaml::Value>(text),
+        Ok(serde_yaml::Value::Null | serde_yaml::Value::Bool(_) | serde_yaml::Value::Number(_))
+    )
+}
+
 /// One pass over the documents: the decrypted roots and the MAC computed.
 struct Walk<'a> {
     meta: &'a Metadata,
     cipher: &'a ValueCipher,
-    /// Read unencrypted YAML strings that look like timestamps as times.
-    yaml_times: bool,
-    /// Whether some leaf could be read either way.
-    ambiguous: bool,
+    /// The tree comes from serde_yaml: unencrypted strings may be typed
+    /// otherwise by sops. This pass reads those that look like times as times.
+    untyped: bool,
+    /// Whether some leaf could be read as a time or as text.
+    ambiguous_time: bool,
+    /// Where a leaf sops may read as a number (or, unhashed, as anything
+    /// but text) was first met.
+    ambiguous_other: Option<String>,
     hash: Sha512,
     roots: Vec<Node>,
     /// The additional data of the current place: map keys, each followed by `:`.
@@ -176,13 +202,14 @@ impl<'a> Walk<'a> {
         file: &EncryptedFile,
         meta: &'a Metadata,
         cipher: &'a ValueCipher,
-        yaml_times: bool,
+        untyped: bool,
     ) -> Result<Self> {
         let mut walk = Walk {
             meta,
             cipher,
-            yaml_times,
-            ambiguous: false,
+            untyped,
+            ambiguous_time: false,
+            ambiguous_other: None,
             hash: Sha512::new(),
             roots: Vec::with_capacity(file.branches.len()),
             aad: String::new(),
@@ -260,7 +287,7 @@ impl<'a> Walk<'a> {
             }
             Raw::Null => Node::Null,
             scalar if self.meta.rule.encrypts(path) => return self.encrypted(scalar),
-            scalar => self.clear(scalar),
+            scalar => self.clear(scalar)?,
         }))
     }
 
@@ -290,14 +317,31 @@ impl<'a> Walk<'a> {
         }
     }
 
-    fn clear(&mut self, value: &Raw) -> Node {
+    fn clear(&mut self, value: &Raw) -> Result<Node> {
+        let as_time = |t: Timestamp| {
+            let text = t.to_rfc3339_nano();
+            (text.clone(), LeafKind::Time, text)
+        };
         let (mac, kind, text) = match value {
-            Raw::Str(s) => match Timestamp::parse(s).filter(|_| self.yaml_times) {
-                Some(t) => {
-                    self.ambiguous = true;
-                    let text = t.to_rfc3339_nano();
-                    (text.clone(), LeafKind::Time, text)
+            Raw::Str(s) if self.untyped => match go_yaml::resolve(s) {
+                go_yaml::Plain::Str => (s.to_string(), LeafKind::Str, s.to_string()),
+                // Read either way, the same text (what sops writes for a time).
+                go_yaml::Plain::Time(t) if t.to_rfc3339_nano() == **s => as_time(t),
+                // serde_yaml would have typed it so if plain: it was quoted.
+                _ if serde_types_plain(s) => (s.to_string(), LeafKind::Str, s.to_string()),
+                _ if self.meta.mac_only_encrypted => return Err(untyped_leaf(&self.aad)),
+                go_yaml::Plain::Time(t) => {
+                    self.ambiguous_time = true;
+                    as_time(t)
                 }
+                _ => {
+                    self.ambiguous_other.get_or_insert_with(|| self.aad.clone());
+                    (s.to_string(), LeafKind::Str, s.to_string())
+                }
+            },
+            Raw::Str(s) => (s.to_string(), LeafKind::Str, s.to_string()),
+            Raw::Time(s) => match Timestamp::parse_yaml(s) {
+                Some(t) => as_time(t),
                 None => (s.to_string(), LeafKind::Str, s.to_string()),
             },
             Raw::Int(i) => (i.to_string(), LeafKind::Int, i.to_string()),
@@ -315,6 +359,6 @@ impl<'a> Walk<'a> {
         if !self.meta.mac_only_encrypted {
             self.hash.update(mac.as_bytes());
         }
-        Node::Leaf(Leaf::new(kind, text.into_bytes()))
+        Ok(Node::Leaf(Leaf::new(kind, text.into_bytes())))
     }
 }

@@ -101,6 +101,71 @@ impl Timestamp {
         Some(stamp)
     }
 
+    /// A plain YAML scalar that go-yaml v3 (and so sops) reads as a time:
+    /// one of its four layouts, exactly — `2006-1-2T15:4:5.999999999Z07:00`
+    /// (also with `t`), `2006-1-2 15:4:5.999999999` (UTC) and `2006-1-2`.
+    /// Stricter than [`Timestamp::parse`] where Go is: an uppercase `Z` only,
+    /// a zone only after `T`, an offset only as `±hh:mm`. As Go's parser,
+    /// it takes a `,` before the fraction and keeps its first nine digits.
+    pub fn parse_yaml(text: &str) -> Option<Timestamp> {
+        let mut cur = Cursor(text.as_bytes());
+        let year = cur.digits(4, 4)?;
+        cur.expect(b'-')?;
+        let month = cur.digits(1, 2)?;
+        cur.expect(b'-')?;
+        let day = cur.digits(1, 2)?;
+        if !(1..=12).contains(&month) || !(1..=days_in_month(year, month)).contains(&day) {
+            return None;
+        }
+        let mut stamp = Timestamp {
+            date: (year, month, day),
+            time: (0, 0, 0),
+            fraction: String::new(),
+            offset_minutes: 0,
+        };
+        if cur.0.is_empty() {
+            return Some(stamp);
+        }
+        let separator = cur.next()?;
+        if !matches!(separator, b'T' | b't' | b' ') {
+            return None;
+        }
+        let hour = cur.digits(1, 2)?;
+        cur.expect(b':')?;
+        let minute = cur.digits(1, 2)?;
+        cur.expect(b':')?;
+        let second = cur.digits(1, 2)?;
+        if hour > 23 || minute > 59 || second > 59 {
+            return None;
+        }
+        stamp.time = (hour, minute, second);
+        if let [b'.' | b',', b'0'..=b'9', ..] = cur.0 {
+            cur.next();
+            let len = cur.0.iter().take_while(|b| b.is_ascii_digit()).count();
+            let (digits, rest) = cur.0.split_at(len);
+            stamp.fraction = String::from_utf8_lossy(&digits[..len.min(9)])
+                .trim_end_matches('0')
+                .to_string();
+            cur.0 = rest;
+        }
+        match (separator, cur.0) {
+            (b' ', []) | (b'T' | b't', [b'Z']) => {}
+            (b'T' | b't', [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2])
+                if [h1, h2, m1, m2].iter().all(|b| b.is_ascii_digit()) =>
+            {
+                let hours = u32::from((h1 - b'0') * 10 + (h2 - b'0'));
+                let minutes = u32::from((m1 - b'0') * 10 + (m2 - b'0'));
+                if hours > 23 || minutes > 59 {
+                    return None;
+                }
+                let offset = i32::try_from(hours * 60 + minutes).ok()?;
+                stamp.offset_minutes = if *sign == b'-' { -offset } else { offset };
+            }
+            _ => return None,
+        }
+        Some(stamp)
+    }
+
     /// Go's `RFC3339Nano` form (what `sops -d` prints for a time).
     pub fn to_rfc3339_nano(&self) -> String {
         self.format(true)
@@ -184,6 +249,41 @@ mod tests {
         );
         let t = Timestamp::parse("2026-11-28T17:34:32.123Z").unwrap();
         assert_eq!(t.to_rfc3339(), "2026-11-28T17:34:32Z");
+    }
+
+    #[test]
+    fn yaml_timestamps_are_go_yamls_layouts_exactly() {
+        let yaml = |text: &str| Timestamp::parse_yaml(text).map(|t| t.to_rfc3339_nano());
+        // Each checked against sops 3.11 decrypting the plain scalar.
+        for (text, printed) in [
+            ("2001-12-14", "2001-12-14T00:00:00Z"),
+            ("2001-1-2", "2001-01-02T00:00:00Z"),
+            ("2001-12-14 21:59:43", "2001-12-14T21:59:43Z"),
+            ("2001-12-14T21:59:43.10Z", "2001-12-14T21:59:43.1Z"),
+            ("2001-12-14t21:59:43Z", "2001-12-14T21:59:43Z"),
+            ("2001-12-14T1:2:3-05:00", "2001-12-14T01:02:03-05:00"),
+            ("2001-12-14T21:59:43,5Z", "2001-12-14T21:59:43.5Z"),
+            (
+                "2001-12-14T21:59:43.1234567891Z",
+                "2001-12-14T21:59:43.123456789Z",
+            ),
+            ("2001-12-14 21:59:43.000", "2001-12-14T21:59:43Z"),
+        ] {
+            assert_eq!(yaml(text).as_deref(), Some(printed), "{text}");
+        }
+        for text in [
+            "2001-12-14t21:59:43z",
+            "2001-12-14 21:59:43Z",
+            "2001-12-14T21:59:43",
+            "2001-12-14T21:59:43+05",
+            "2001-12-14T21:59",
+            "2001-12-14T",
+            "12001-12-14",
+            "2001-02-30",
+            "2001-12-14T24:00:00Z",
+        ] {
+            assert_eq!(yaml(text), None, "{text}");
+        }
     }
 
     #[test]

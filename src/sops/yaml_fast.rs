@@ -5,14 +5,15 @@
 //! small part of YAML: block mappings and sequences, plain and quoted
 //! single-line scalars, `|` block scalars (the age stanzas), whole-line
 //! comments (`#ENC[...]`) and `---` between documents. This reader handles
-//! exactly that part and produces the very tree serde_yaml would; for
-//! anything else (flow collections other than `[]`/`{}`, anchors, tags,
-//! complex keys, multi-line plain or quoted scalars, tabs, unusual
-//! characters, duplicate keys, ...) it *declines* (`None`) and the caller
-//! uses serde_yaml. Plain scalars that could be anything but a string
-//! (numbers, booleans, nulls) are typed by serde_yaml itself, one scalar at a
-//! time, so the typing rules cannot drift. A test checks the two readers agree
-//! on every fixture and on generated files; the MAC is the final guard.
+//! exactly that part and produces the tree serde_yaml would, but for one
+//! thing serde_yaml cannot do: plain scalars are typed as sops types them
+//! (`go_yaml`: `0X1F` and `1_000` are numbers, `2001-12-14` a time), and
+//! only plain ones, never quoted ones. For anything else (flow collections
+//! other than `[]`/`{}`, anchors, tags, complex keys, multi-line plain or
+//! quoted scalars, tabs, unusual characters, duplicate keys, ...) it
+//! *declines* (`None`) and the caller uses serde_yaml. A test checks the two
+//! readers agree, typing aside, on every fixture and on generated files; the
+//! MAC is the final guard.
 
 use super::format::Raw;
 use super::yaml_scalar::{plain_ok, quoted, resolve_plain};

@@ -1,21 +1,41 @@
 //! The fast reader against serde_yaml: on every committed fixture it must
 //! answer, and answer the same; on hand-made and generated files it must
-//! answer the same or decline.
+//! answer the same or decline. "The same" allows one difference, the reason
+//! the fast reader types scalars itself: where serde_yaml has the text of a
+//! plain scalar, the fast reader has what sops makes of that text.
 
-use super::super::format::parse_yaml_serde;
+use super::super::format::{parse_yaml_serde, Raw};
+use super::super::yaml_scalar::resolve_plain;
 use super::parse;
 
-/// Both readers' view of `text`, as comparable text (floats by `Debug`, so NaN
-/// equals NaN). `None` for the fast one when it declines.
-fn both(text: &str) -> (Option<String>, Result<String, String>) {
-    let fast = parse(text.as_bytes()).map(|docs| format!("{docs:?}"));
+/// Whether the fast reader's tree is serde_yaml's, typing aside.
+fn same_typing_aside(fast: &Raw, slow: &Raw) -> bool {
+    match (fast, slow) {
+        (Raw::Map(a), Raw::Map(b)) => {
+            a.len() == b.len()
+                && a.iter()
+                    .zip(b)
+                    .all(|((ka, va), (kb, vb))| ka == kb && same_typing_aside(va, vb))
+        }
+        (Raw::List(a), Raw::List(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_typing_aside(x, y))
+        }
+        (Raw::Float(a), Raw::Float(b)) => a == b || (a.is_nan() && b.is_nan()),
+        (fast, Raw::Str(text)) if fast != slow => resolve_plain(text).as_ref() == Some(fast),
+        _ => fast == slow,
+    }
+}
+
+/// Both readers' documents. `None` for the fast one when it declines.
+fn both(text: &str) -> (Option<Vec<Raw<'_>>>, Result<Vec<Raw<'static>>, String>) {
+    let fast = parse(text.as_bytes());
     let slow = std::panic::catch_unwind(|| {
         let mut docs = Vec::new();
         for document in serde_yaml::Deserializer::from_str(text) {
             let value = serde::Deserialize::deserialize(document).map_err(|e| format!("{e}"))?;
             docs.push(super::super::format::from_yaml(value).map_err(|e| e.reason)?);
         }
-        Ok::<_, String>(format!("{docs:?}"))
+        Ok::<_, String>(docs)
     })
     .unwrap_or_else(|_| Err("panic".into()));
     (fast, slow)
@@ -25,11 +45,18 @@ fn agrees(text: &str) -> bool {
     match both(text) {
         (None, _) => false,
         (Some(fast), Ok(slow)) => {
-            assert_eq!(fast, slow, "the readers differ on:\n{text}");
+            assert!(
+                fast.len() == slow.len()
+                    && fast.iter().zip(&slow).all(|(f, s)| same_typing_aside(f, s)),
+                "the readers differ on:\n{text}\nfast: {fast:?}\nserde_yaml: {slow:?}"
+            );
             true
         }
+        // serde_yaml refuses a whole number past 64 bits; sops reads it as
+        // a float, and so does the fast reader.
+        (Some(_), Err(e)) if e.contains("as u128") => true,
         (Some(fast), Err(e)) => {
-            panic!("fast reader accepted what serde_yaml refuses ({e}): {fast}\n{text}")
+            panic!("fast reader accepted what serde_yaml refuses ({e}): {fast:?}\n{text}")
         }
     }
 }
@@ -49,14 +76,14 @@ fn every_yaml_fixture_is_read_fast_and_identically() {
         let bytes = text.as_bytes();
         let fast = super::super::format::parse(bytes, super::super::Format::Yaml).unwrap();
         let slow = parse_yaml_serde(bytes).unwrap();
-        assert_eq!(
-            format!("{:?}", fast.branches),
-            format!("{:?}", slow.0),
+        assert!(fast.typed_as_sops, "{name}");
+        let branches = |b: Vec<_>| Raw::List(b.into_iter().map(Raw::Map).collect());
+        assert!(
+            same_typing_aside(&branches(fast.branches), &branches(slow.0)),
             "{name}"
         );
-        assert_eq!(
-            format!("{:?}", fast.metadata),
-            format!("{:?}", slow.1.unwrap()),
+        assert!(
+            same_typing_aside(&fast.metadata, &slow.1.unwrap()),
             "{name}"
         );
         count += 1;
@@ -314,4 +341,21 @@ fn nesting_is_followed_to_serde_yamls_depth_and_no_deeper() {
     assert!(agrees(&nested(100)));
     assert_eq!(parse(nested(200).as_bytes()), None);
     assert_eq!(parse(nested(100_000).as_bytes()), None);
+}
+
+#[test]
+fn plain_scalars_are_typed_as_sops_types_them_and_quoted_ones_are_text() {
+    let text = "a: '017'\nb: \"2024-01-01\"\nc: 017\nd: 2024-01-01\ne: 0X1F\nf: 1_000\ng: 09\n";
+    let documents = parse(text.as_bytes()).expect("read fast");
+    let expected = Raw::Map(vec![
+        ("a".into(), Raw::Str("017".into())),
+        ("b".into(), Raw::Str("2024-01-01".into())),
+        ("c".into(), Raw::Int(15)),
+        ("d".into(), Raw::Time("2024-01-01".into())),
+        ("e".into(), Raw::Int(31)),
+        ("f".into(), Raw::Int(1000)),
+        ("g".into(), Raw::Float(9.0)),
+    ]);
+    assert_eq!(documents, vec![expected]);
+    assert!(agrees(text));
 }

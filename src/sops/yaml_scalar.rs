@@ -1,9 +1,10 @@
 //! Scalars for the fast YAML reader: which plain scalars it may take from
-//! the line as they are, how serde_yaml would type them, and single-line
-//! quoted scalars with their escapes. Whatever is not certain is refused
+//! the line as they are, how sops types them, and single-line quoted
+//! scalars with their escapes. Whatever is not certain is refused
 //! (`None`/`false`), and the caller then leaves the whole file to serde_yaml.
 
 use super::format::Raw;
+use super::go_yaml::{self, Plain};
 use crate::text::find_pair;
 
 /// A plain scalar we can take from the line as it is: no indicator first,
@@ -40,46 +41,18 @@ pub(super) fn plain_ok(s: &str) -> bool {
         && !s.ends_with(' ')
 }
 
-/// How serde_yaml types a plain scalar. Text that can only be a string is
-/// taken as is; anything else short and simple is typed by serde_yaml itself.
+/// How sops types a plain scalar (see `go_yaml`), as a raw node. `None`
+/// for a whole number past `i64`, which sops refuses: left to serde_yaml.
 pub(super) fn resolve_plain(v: &str) -> Option<Raw<'_>> {
-    let first = v.chars().next()?;
-    // A letter other than the first of `inf`, `nan` and the keywords below
-    // (null, true, false) starts neither a number nor a keyword, so the
-    // common case skips the trial parse.
-    if first.is_ascii_alphabetic()
-        && !matches!(first, 'i' | 'I' | 'n' | 'N' | 't' | 'T' | 'f' | 'F')
-    {
-        return Some(Raw::Str(v.into()));
-    }
-    let keyword = matches!(
-        v,
-        "null" | "Null" | "NULL" | "true" | "True" | "TRUE" | "false" | "False" | "FALSE"
-    );
-    // Nulls, booleans and numbers start with a digit, a sign, a dot or `~`,
-    // or are a keyword (or `inf`/`nan` spellings, which stay strings anyway).
-    if !matches!(first, '0'..='9' | '+' | '-' | '.' | '~') && !keyword && v.parse::<f64>().is_err()
-    {
-        return Some(Raw::Str(v.into()));
-    }
-    // Typed out of context, `---` and `...` would be document markers.
-    if v.starts_with("---")
-        || v.starts_with("...")
-        || !v
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_.+-~:".contains(&b))
-    {
-        return None;
-    }
-    let value: serde_yaml::Value = serde_yaml::from_str(v).ok()?;
-    match value {
-        serde_yaml::Value::String(s) if s != v => None,
-        serde_yaml::Value::Null
-        | serde_yaml::Value::Bool(_)
-        | serde_yaml::Value::Number(_)
-        | serde_yaml::Value::String(_) => super::format::from_yaml(value).ok(),
-        _ => None,
-    }
+    Some(match go_yaml::resolve(v) {
+        Plain::Null => Raw::Null,
+        Plain::Bool(b) => Raw::Bool(b),
+        Plain::Int(n) => Raw::Int(n),
+        Plain::Uint(_) => return None,
+        Plain::Float(f) => Raw::Float(f),
+        Plain::Time(_) => Raw::Time(v.into()),
+        Plain::Str => Raw::Str(v.into()),
+    })
 }
 
 /// A single-line quoted scalar at the start of `s`, and what follows it.
