@@ -321,10 +321,12 @@ const MAX_FILE: u64 = 64 << 20;
 fn read_file(path: &Path) -> Result<Vec<u8>> {
     use std::io::Read;
     let read = || {
-        let mut bytes = Vec::new();
-        std::fs::File::open(path)?
-            .take(MAX_FILE + 1)
-            .read_to_end(&mut bytes)?;
+        let file = std::fs::File::open(path)?;
+        // Sized once from the file's length: grown by doubling, a large
+        // file would be copied, and each old copy wiped, a dozen times.
+        let size = file.metadata().map_or(0, |m| m.len()).min(MAX_FILE) + 1;
+        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        file.take(MAX_FILE + 1).read_to_end(&mut bytes)?;
         Ok::<_, std::io::Error>(bytes)
     };
     let bytes = read().map_err(|e| match e.kind() {
