@@ -157,6 +157,29 @@ fn init_force_replaces_a_regular_file_only() {
         "precious\n"
     );
     assert_eq!(fs::read_to_string(&target).unwrap(), "pass = []\n");
+    fs::remove_file(precious[0].path()).unwrap();
+
+    // A write that fails half-way (here a file size limit of 1 KiB) leaves
+    // no partial file behind, temporary or new.
+    for args in ["init --force -m target.toml", "init -m new.toml"] {
+        let output = std::process::Command::new("sh")
+            .current_dir(dir.path())
+            .args([
+                "-c",
+                &format!("trap '' XFSZ; ulimit -f 1; exec \"$0\" {args}"),
+            ])
+            .arg(kstrun_bin())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(125), "{args}: {output:?}");
+        let mut left: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["link.toml", "sock.toml", "target.toml"], "{args}");
+    }
+    assert_eq!(fs::read_to_string(&target).unwrap(), "pass = []\n");
 }
 
 #[test]

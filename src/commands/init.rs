@@ -47,7 +47,9 @@ pub fn run(manifest: Option<&Path>, force: bool, quiet: bool) -> Result<i32, Err
     Ok(0)
 }
 
-/// Writes the starter into a new `file` of `mode` (less the umask).
+/// Writes the starter into a new `file` of `mode` (less the umask). A
+/// file it created but could not fill (a full disk) is removed again; a
+/// file that already existed is an error and is not touched.
 fn create_new(file: &Path, mode: u32) -> io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     let mut out = OpenOptions::new()
@@ -55,8 +57,13 @@ fn create_new(file: &Path, mode: u32) -> io::Result<()> {
         .create_new(true)
         .mode(mode)
         .open(file)?;
-    out.write_all(STARTER.as_bytes())?;
-    out.sync_all()
+    let written = out
+        .write_all(STARTER.as_bytes())
+        .and_then(|()| out.sync_all());
+    if written.is_err() {
+        let _ = std::fs::remove_file(file);
+    }
+    written
 }
 
 fn replace(file: &Path) -> io::Result<()> {
@@ -89,7 +96,7 @@ fn replace(file: &Path) -> io::Result<()> {
     create_new(&temporary, mode).map_err(|e| {
         io::Error::new(
             e.kind(),
-            format!("cannot create '{}': {e}", temporary.display()),
+            format!("cannot write '{}': {e}", temporary.display()),
         )
     })?;
     let written = match kept {
