@@ -35,13 +35,18 @@ extern "C" fn main(
         Ok(cli) => cli,
         Err(error) => {
             // Help and version go to stdout with status 0 (unless it was
-            // closed or cannot take them: then nothing could be shown);
-            // usage errors are kstrun failures.
+            // closed or cannot take them: then nothing could be shown; a
+            // reader that stopped early, as `--help | head` does, had what
+            // it wanted); usage errors are kstrun failures.
             if !error.use_stderr() {
                 let shown = kstrun::commands::stdout_is_open().and_then(|()| {
                     error
                         .print()
                         .and_then(|()| std::io::Write::flush(&mut std::io::stdout()))
+                        .or_else(|e| match e.kind() {
+                            std::io::ErrorKind::BrokenPipe => Ok(()),
+                            _ => Err(e),
+                        })
                         .map_err(|e| kstrun::error::Error::Child(format!("writing to stdout: {e}")))
                 });
                 if let Err(failed) = shown {
