@@ -86,18 +86,21 @@ fn shell_output_evaluated_by_sh_restores_every_byte() {
 #[test]
 fn shell_output_names_what_bash_will_not_set() {
     let sandbox = Sandbox::new();
-    sandbox.manifest("[secrets]\nUID = \"a.uid\"\n_ = \"a.underscore\"\nOK = \"a.ok\"\n");
+    sandbox.manifest(
+        "[secrets]\nUID = \"a.uid\"\n_ = \"a.underscore\"\nRANDOM = \"a.random\"\nOK = \"a.ok\"\n",
+    );
     let output = sandbox
         .kstrun()
         .env("A_UID", "uid-value-7")
         .env("A_UNDERSCORE", "underscore-value-7")
+        .env("A_RANDOM", "random-value-7")
         .env("A_OK", "ok-value-7")
         .args(["export", "--format", "shell"])
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    for name in ["UID", "_"] {
+    for name in ["UID", "_", "RANDOM"] {
         assert!(
             stderr.contains(&format!("kstrun: warning: {name}: bash keeps this name")),
             "{stderr}"

@@ -44,7 +44,7 @@ pub fn run(plan: Plan, format: ExportFormat, report: &Reporter) -> Result<i32, E
         for (name, _) in env.vars() {
             if BASH_OWN_NAMES.contains(&name) {
                 report.warning(&format!(
-                    "{name}: bash keeps this name for itself (read-only, or reset after each command); eval in bash will not set it"
+                    "{name}: bash keeps this name for itself (read-only, computed or reset by the shell); eval in bash will not set it"
                 ));
             }
         }
@@ -85,15 +85,36 @@ pub fn run(plan: Plan, format: ExportFormat, report: &Reporter) -> Result<i32, E
     Ok(0)
 }
 
-/// Names bash will not take from `export NAME=...`: its read-only
-/// variables, and `_`, which it sets after every command.
+/// Names bash will not take from `export NAME=...` (checked with bash
+/// 5.2): its read-only variables, `_`, which it sets after every command,
+/// and the variables it computes or keeps as arrays.
 const BASH_OWN_NAMES: &[&str] = &[
     "_",
     "BASHOPTS",
+    "BASHPID",
+    "BASH_ALIASES",
+    "BASH_ARGC",
+    "BASH_ARGV",
+    "BASH_CMDS",
+    "BASH_COMMAND",
+    "BASH_LINENO",
+    "BASH_SOURCE",
+    "BASH_SUBSHELL",
     "BASH_VERSINFO",
+    "DIRSTACK",
+    "EPOCHREALTIME",
+    "EPOCHSECONDS",
     "EUID",
+    "FUNCNAME",
+    "GROUPS",
+    "HISTCMD",
+    "LINENO",
+    "OPTIND",
     "PPID",
+    "RANDOM",
+    "SECONDS",
     "SHELLOPTS",
+    "SRANDOM",
     "UID",
 ];
 
