@@ -242,8 +242,12 @@ fn garbage_files_never_panic() {
     let deep_list = format!("a:\n{}v\n", "- ".repeat(deep));
     let deep_json = format!("{{\"a\": {}1{}}}", "[".repeat(deep), "]".repeat(deep));
     let deep_metadata = format!("a=b\nsops_x{}=v\n", "__map_x".repeat(deep));
+    // Each metadata key was looked for among all before it: quadratic.
+    let many_metadata: String = std::iter::once("a=b\n".to_string())
+        .chain((0..deep).map(|i| format!("sops_k{i}=v\n")))
+        .collect();
     let deep_flow = format!("a: {}", "[".repeat(deep));
-    let inputs: [(&str, &[u8]); 12] = [
+    let inputs: [(&str, &[u8]); 13] = [
         ("yaml", b""),
         ("yaml", b"\x00\x01\x02\xff"),
         ("yaml", b"sops: 1\n"),
@@ -256,6 +260,7 @@ fn garbage_files_never_panic() {
         ("yaml", deep_flow.as_bytes()),
         ("json", deep_json.as_bytes()),
         ("env", deep_metadata.as_bytes()),
+        ("env", many_metadata.as_bytes()),
     ];
     for (i, (extension, input)) in inputs.iter().enumerate() {
         let path = sandbox.path().join(format!("garbage{i}.{extension}"));

@@ -162,10 +162,21 @@ fn unquote(text: &str) -> &str {
 /// stack.
 const MAX_METADATA_DEPTH: usize = 16;
 
+/// The most flattened metadata entries a file may hold: sops writes two or
+/// three per recipient and a dozen besides.
+const MAX_METADATA_KEYS: usize = 4096;
+
 /// Rebuilds nested metadata from flattened keys (`age__list_0__map_enc`).
 /// `mac_only_encrypted` becomes a boolean and `shamir_threshold` a number,
 /// as sops's `DecodeNonStrings` does.
 fn unflatten(flat: Vec<(String, String)>) -> Result<Raw<'static>> {
+    // Each key is looked for among those before it: bounded, a file of
+    // millions of `sops_` lines cannot take hours.
+    if flat.len() > MAX_METADATA_KEYS {
+        return Err(SopsError::malformed(format!(
+            "more than {MAX_METADATA_KEYS} sops metadata entries"
+        )));
+    }
     let mut root = Raw::Map(Vec::new());
     for (key, value) in flat {
         let path = tokenize(&key).ok_or_else(|| {
