@@ -106,7 +106,9 @@ impl Timestamp {
     /// (also with `t`), `2006-1-2 15:4:5.999999999` (UTC) and `2006-1-2`.
     /// Stricter than [`Timestamp::parse`] where Go is: an uppercase `Z` only,
     /// a zone only after `T`, an offset only as `±hh:mm`. As Go's parser,
-    /// it takes a `,` before the fraction and keeps its first nine digits.
+    /// it takes a `,` before the fraction and keeps its first nine digits,
+    /// several spaces for the one between date and time, and minute 60 in
+    /// an offset.
     pub fn parse_yaml(text: &str) -> Option<Timestamp> {
         let mut cur = Cursor(text.as_bytes());
         let year = cur.digits(4, 4)?;
@@ -129,6 +131,10 @@ impl Timestamp {
         let separator = cur.next()?;
         if !matches!(separator, b'T' | b't' | b' ') {
             return None;
+        }
+        // Go's parser lets a space of the layout match a run of spaces.
+        while separator == b' ' && cur.0.first() == Some(&b' ') {
+            cur.next();
         }
         let hour = cur.digits(1, 2)?;
         cur.expect(b':')?;
@@ -155,7 +161,8 @@ impl Timestamp {
             {
                 let hours = u32::from((h1 - b'0') * 10 + (h2 - b'0'));
                 let minutes = u32::from((m1 - b'0') * 10 + (m2 - b'0'));
-                if hours > 23 || minutes > 59 {
+                // As Go: `+05:60` is `+06:00`, `+24:00` no offset.
+                if hours > 23 || minutes > 60 {
                     return None;
                 }
                 let offset = i32::try_from(hours * 60 + minutes).ok()?;
@@ -268,6 +275,8 @@ mod tests {
                 "2001-12-14T21:59:43.123456789Z",
             ),
             ("2001-12-14 21:59:43.000", "2001-12-14T21:59:43Z"),
+            ("2001-12-14   21:59:43.5", "2001-12-14T21:59:43.5Z"),
+            ("2001-12-14T21:59:43+05:60", "2001-12-14T21:59:43+06:00"),
         ] {
             assert_eq!(yaml(text).as_deref(), Some(printed), "{text}");
         }
@@ -281,6 +290,8 @@ mod tests {
             "12001-12-14",
             "2001-02-30",
             "2001-12-14T24:00:00Z",
+            "2001-12-14T21:59:43+24:00",
+            "2001-12-14T21:59:43-05:61",
         ] {
             assert_eq!(yaml(text), None, "{text}");
         }
