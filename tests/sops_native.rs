@@ -480,3 +480,49 @@ fn hand_edited_clear_values_read_as_sops_reads_them() {
         assert_eq!(lookup(&tagged, SopsBackend::Auto, key).unwrap(), expected);
     }
 }
+
+/// A file sops wrote that the fast reader leaves to serde_yaml (a tab in a
+/// multi-line value), with `mac_only_encrypted` and quoted strings sops
+/// would read as a number or a time unquoted: the quotes are found in the
+/// text, and the strings read natively as the text they are.
+#[test]
+fn quoted_clear_strings_read_natively_when_serde_yaml_reads_the_file() {
+    let Some(sops) = tool("sops") else { return };
+    let sandbox = Sandbox::new();
+    let env = sandbox.env();
+    let plain = sandbox.path().join("plain.yaml");
+    std::fs::write(
+        &plain,
+        "password: hunter2\nx: \"a\\n\\tb\\n\"\nd: \"2024-01-01\"\no: \"017\"\nu: \"1_000\"\n",
+    )
+    .unwrap();
+    let output = std::process::Command::new(&sops)
+        .env_clear()
+        .envs(env.vars().iter().map(|(k, v)| (k, v)))
+        // The public key of tests/fixtures/sops/test-age-key.txt.
+        .args([
+            "--encrypt",
+            "--age",
+            "age1qev46qg3qcg6v4mptqftzuzpvaqmkxmn0m9xsexka2yplyv8cg9s0c475q",
+        ])
+        .args(["--encrypted-regex", "^password$", "--mac-only-encrypted"])
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let path = sandbox.path().join("tabs.sops.yaml");
+    std::fs::write(&path, &output.stdout).unwrap();
+    for (key, expected) in [
+        ("d", "2024-01-01"),
+        ("o", "017"),
+        ("u", "1_000"),
+        ("x", "a\n\tb\n"),
+        ("password", "hunter2"),
+    ] {
+        let found = resolver(settings(&path, SopsBackend::Native), env.clone())
+            .resolve(&request(&[key]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.value.as_str(), Some(expected), "{key}");
+    }
+}

@@ -54,6 +54,9 @@ pub struct EncryptedFile<'a> {
     /// go-yaml does nor tells a plain one from a quoted one: there a
     /// `Str` may stand for a number or a time to sops.
     pub typed_as_sops: bool,
+    /// The file's text, for what the trees do not keep (where a scalar
+    /// was written with or without quotes).
+    pub source: &'a [u8],
 }
 
 /// One document's root mapping.
@@ -101,6 +104,7 @@ pub fn parse(bytes: &[u8], format: Format) -> Result<EncryptedFile<'_>> {
         branches,
         metadata,
         typed_as_sops,
+        source: bytes,
     })
 }
 

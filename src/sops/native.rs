@@ -179,9 +179,34 @@ fn serde_types_plain(text: &str) -> bool {
     )
 }
 
+/// Whether `text` stands in `source` where a plain scalar could: between a
+/// space, a line start or a flow indicator before and the end of the line,
+/// a space, a comment or a flow indicator after. A plain scalar is always
+/// so written; a quoted one has a quote before it. A text holding a space
+/// is taken as written plain: a plain scalar folded over two lines holds
+/// one where the file has a line break.
+fn written_plain(source: &[u8], text: &str) -> bool {
+    if text.contains(' ') {
+        return true;
+    }
+    memchr::memmem::find_iter(source, text.as_bytes()).any(|at| {
+        let before = at.checked_sub(1).map(|i| source[i]);
+        let after = source.get(at + text.len()).copied();
+        matches!(
+            before,
+            None | Some(b' ' | b'\t' | b'\n' | b'[' | b'{' | b',')
+        ) && matches!(
+            after,
+            None | Some(b' ' | b'\t' | b'\r' | b'\n' | b',' | b']' | b'}' | b'#')
+        )
+    })
+}
+
 /// One pass over the documents: the decrypted roots and the MAC computed.
 struct Walk<'a> {
     meta: &'a Metadata,
+    /// The file's text.
+    source: &'a [u8],
     cipher: &'a ValueCipher,
     /// The tree comes from serde_yaml: unencrypted strings may be typed
     /// otherwise by sops. This pass reads those that look like times as times.
@@ -199,13 +224,14 @@ struct Walk<'a> {
 
 impl<'a> Walk<'a> {
     fn run(
-        file: &EncryptedFile,
+        file: &EncryptedFile<'a>,
         meta: &'a Metadata,
         cipher: &'a ValueCipher,
         untyped: bool,
     ) -> Result<Self> {
         let mut walk = Walk {
             meta,
+            source: file.source,
             cipher,
             untyped,
             ambiguous_time: false,
@@ -327,8 +353,11 @@ impl<'a> Walk<'a> {
                 go_yaml::Plain::Str => (s.to_string(), LeafKind::Str, s.to_string()),
                 // Read either way, the same text (what sops writes for a time).
                 go_yaml::Plain::Time(t) if t.to_rfc3339_nano() == **s => as_time(t),
-                // serde_yaml would have typed it so if plain: it was quoted.
-                _ if serde_types_plain(s) => (s.to_string(), LeafKind::Str, s.to_string()),
+                // serde_yaml would have typed it so if plain, or the file
+                // holds its text nowhere without quotes: it was quoted.
+                _ if serde_types_plain(s) || !written_plain(self.source, s) => {
+                    (s.to_string(), LeafKind::Str, s.to_string())
+                }
                 _ if self.meta.mac_only_encrypted => return Err(untyped_leaf(&self.aad)),
                 go_yaml::Plain::Time(t) => {
                     self.ambiguous_time = true;
