@@ -96,7 +96,7 @@ pub fn load(path: &Path) -> Result<KstlibSettings, ManifestError> {
         .map_err(|e| ManifestError::in_file(path, format!("cannot read kstlib config: {e}")))?;
     let document: Document = if text.trim().is_empty() {
         Document::default()
-    } else if let Err(line) = crate::yaml_depth::check(text.as_bytes()) {
+    } else if let Err(line) = crate::yaml_events::survey(text.as_bytes(), false) {
         return Err(ManifestError {
             file: path.to_path_buf(),
             position: Some((line, 1)),

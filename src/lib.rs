@@ -34,7 +34,7 @@ pub mod sops;
 mod stack;
 pub mod startup;
 mod text;
-mod yaml_depth;
+mod yaml_events;
 
 use child::FileSecrets;
 use cli::{Cli, Command, GlobalArgs, RunArgs};

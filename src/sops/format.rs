@@ -16,6 +16,7 @@
 use super::error::{Result, SopsError};
 use super::flat;
 use super::Format;
+use crate::yaml_events::PlainScalars;
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -49,14 +50,12 @@ pub struct EncryptedFile<'a> {
     pub branches: Vec<Branch<'a>>,
     /// The `sops` metadata, as a raw tree.
     pub metadata: Raw<'a>,
-    /// Whether every unencrypted scalar is typed as sops types it. Not so
-    /// for YAML read by serde_yaml, which neither types plain scalars as
-    /// go-yaml does nor tells a plain one from a quoted one: there a
-    /// `Str` may stand for a number or a time to sops.
-    pub typed_as_sops: bool,
-    /// The file's text, for what the trees do not keep (where a scalar
-    /// was written with or without quotes).
-    pub source: &'a [u8],
+    /// `None` when every unencrypted scalar is typed as sops types it. Not
+    /// so for YAML read by serde_yaml, which neither types plain scalars as
+    /// go-yaml does nor tells a plain one from a quoted one: there a `Str`
+    /// may stand for a number or a time to sops, if its text is among
+    /// those written plain or tagged somewhere in the file, listed here.
+    pub plain_scalars: Option<PlainScalars>,
 }
 
 /// One document's root mapping.
@@ -86,14 +85,17 @@ pub fn parse(bytes: &[u8], format: Format) -> Result<EncryptedFile<'_>> {
     // A UTF-8 byte order mark (a Windows editor's) starts no data: sops's
     // YAML and INI readers skip it; its JSON and dotenv readers refuse it.
     let without_bom = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    let ((branches, metadata), typed_as_sops) = match format {
+    let ((branches, metadata), plain_scalars) = match format {
         Format::Yaml => match super::yaml_fast::parse(without_bom) {
-            Some(documents) => (split_documents(documents.into_iter().map(Ok))?, true),
-            None => (parse_yaml_serde(without_bom)?, false),
+            Some(documents) => (split_documents(documents.into_iter().map(Ok))?, None),
+            None => {
+                let (parsed, plain) = parse_yaml_serde(without_bom)?;
+                (parsed, Some(plain))
+            }
         },
-        Format::Json | Format::Binary => (parse_json(bytes)?, true),
-        Format::Dotenv => (flat::parse_dotenv(bytes)?, true),
-        Format::Ini => (flat::parse_ini(without_bom)?, true),
+        Format::Json | Format::Binary => (parse_json(bytes)?, None),
+        Format::Dotenv => (flat::parse_dotenv(bytes)?, None),
+        Format::Ini => (flat::parse_ini(without_bom)?, None),
         Format::Auto => return Err(SopsError::malformed("no format chosen")),
     };
     let metadata = metadata.ok_or_else(|| {
@@ -103,8 +105,7 @@ pub fn parse(bytes: &[u8], format: Format) -> Result<EncryptedFile<'_>> {
         format,
         branches,
         metadata,
-        typed_as_sops,
-        source: bytes,
+        plain_scalars,
     })
 }
 
@@ -132,12 +133,13 @@ fn split_documents<'a>(documents: impl Iterator<Item = Result<Raw<'a>>>) -> Resu
     Ok((branches, metadata))
 }
 
-/// The reference reader: serde_yaml, for every file the fast reader declines.
-pub(super) fn parse_yaml_serde(bytes: &[u8]) -> Result<Parsed<'static>> {
-    crate::yaml_depth::check(bytes).map_err(|line| {
+/// The reference reader: serde_yaml, for every file the fast reader
+/// declines; with the texts of the scalars written plain or tagged.
+pub(super) fn parse_yaml_serde(bytes: &[u8]) -> Result<(Parsed<'static>, PlainScalars)> {
+    let plain = crate::yaml_events::survey(bytes, true).map_err(|line| {
         SopsError::malformed(format!("invalid YAML at line {line}: nested too deeply"))
     })?;
-    split_documents(serde_yaml::Deserializer::from_slice(bytes).map(|document| {
+    let parsed = split_documents(serde_yaml::Deserializer::from_slice(bytes).map(|document| {
         // serde_yaml's messages quote positions, not content, but may name a
         // scalar; keep only our own words plus the position.
         let value = serde_yaml::Value::deserialize(document).map_err(|e| {
@@ -148,7 +150,8 @@ pub(super) fn parse_yaml_serde(bytes: &[u8]) -> Result<Parsed<'static>> {
             SopsError::malformed(format!("invalid YAML{place}"))
         })?;
         from_yaml(value)
-    }))
+    }))?;
+    Ok((parsed, plain))
 }
 
 pub(super) fn from_yaml(value: serde_yaml::Value) -> Result<Raw<'static>> {

@@ -26,6 +26,7 @@ use super::timefmt::Timestamp;
 use super::tree::{go_json_float, go_plain_float, Document, Leaf, LeafKind, Node};
 use super::value::{Plain, ValueCipher};
 use super::Format;
+use crate::yaml_events::PlainScalars;
 use sha2::{Digest, Sha512};
 use std::borrow::Cow;
 use std::io::Read;
@@ -131,7 +132,7 @@ pub fn decrypt(file: &EncryptedFile, meta: &Metadata, data_key: &[u8; 32]) -> Re
     let stored = stored_mac(meta, &cipher)?;
     // In a tree from serde_yaml, unencrypted strings that look like go-yaml
     // times are read as times first (the MAC tells which reading sops had).
-    let untyped = file.format == Format::Yaml && !file.typed_as_sops;
+    let untyped = file.plain_scalars.is_some();
     let first = Walk::run(file, meta, &cipher, untyped)?;
     if first.matches(&stored) {
         return Ok(first.into_document(file));
@@ -170,43 +171,12 @@ fn untyped_leaf(place: &str) -> SopsError {
     ))
 }
 
-/// Whether serde_yaml reads `text`, written plain, as something other than
-/// text: then a string it handed over with that text was quoted.
-fn serde_types_plain(text: &str) -> bool {
-    matches!(
-        serde_yaml::from_str::<serde_yaml::Value>(text),
-        Ok(serde_yaml::Value::Null | serde_yaml::Value::Bool(_) | serde_yaml::Value::Number(_))
-    )
-}
-
-/// Whether `text` stands in `source` where a plain scalar could: between a
-/// space, a line start or a flow indicator before and the end of the line,
-/// a space, a comment or a flow indicator after. A plain scalar is always
-/// so written; a quoted one has a quote before it. A text holding a space
-/// is taken as written plain: a plain scalar folded over two lines holds
-/// one where the file has a line break.
-fn written_plain(source: &[u8], text: &str) -> bool {
-    if text.contains(' ') {
-        return true;
-    }
-    memchr::memmem::find_iter(source, text.as_bytes()).any(|at| {
-        let before = at.checked_sub(1).map(|i| source[i]);
-        let after = source.get(at + text.len()).copied();
-        matches!(
-            before,
-            None | Some(b' ' | b'\t' | b'\n' | b'[' | b'{' | b',')
-        ) && matches!(
-            after,
-            None | Some(b' ' | b'\t' | b'\r' | b'\n' | b',' | b']' | b'}' | b'#')
-        )
-    })
-}
-
 /// One pass over the documents: the decrypted roots and the MAC computed.
 struct Walk<'a> {
     meta: &'a Metadata,
-    /// The file's text.
-    source: &'a [u8],
+    /// For a tree from serde_yaml, the texts of the scalars written plain
+    /// or tagged.
+    plain_scalars: Option<&'a PlainScalars>,
     cipher: &'a ValueCipher,
     /// The tree comes from serde_yaml: unencrypted strings may be typed
     /// otherwise by sops. This pass reads those that look like times as times.
@@ -224,14 +194,14 @@ struct Walk<'a> {
 
 impl<'a> Walk<'a> {
     fn run(
-        file: &EncryptedFile<'a>,
+        file: &'a EncryptedFile<'a>,
         meta: &'a Metadata,
         cipher: &'a ValueCipher,
         untyped: bool,
     ) -> Result<Self> {
         let mut walk = Walk {
             meta,
-            source: file.source,
+            plain_scalars: file.plain_scalars.as_ref(),
             cipher,
             untyped,
             ambiguous_time: false,
@@ -353,9 +323,9 @@ impl<'a> Walk<'a> {
                 go_yaml::Plain::Str => (s.to_string(), LeafKind::Str, s.to_string()),
                 // Read either way, the same text (what sops writes for a time).
                 go_yaml::Plain::Time(t) if t.to_rfc3339_nano() == **s => as_time(t),
-                // serde_yaml would have typed it so if plain, or the file
-                // holds its text nowhere without quotes: it was quoted.
-                _ if serde_types_plain(s) || !written_plain(self.source, s) => {
+                // No scalar with this text was written plain or tagged: it
+                // was quoted (as in every file sops writes).
+                _ if !self.plain_scalars.is_some_and(|plain| plain.contains(&**s)) => {
                     (s.to_string(), LeafKind::Str, s.to_string())
                 }
                 _ if self.meta.mac_only_encrypted => return Err(untyped_leaf(&self.aad)),
