@@ -13,7 +13,7 @@ pub fn completions(shell: clap_complete::Shell) -> Result<i32, Error> {
     let mut command = Cli::command();
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut command, "kstrun", &mut script);
-    super::write_stdout(&script)?;
+    super::write_stdout_text(&script)?;
     Ok(0)
 }
 
@@ -38,6 +38,6 @@ pub fn man(subcommand: Option<&str>) -> Result<i32, Error> {
         .source(concat!("kstrun ", env!("CARGO_PKG_VERSION")))
         .render(&mut page)
         .map_err(|e| Error::Toolbox(format!("rendering the man page: {e}")))?;
-    super::write_stdout(&page)?;
+    super::write_stdout_text(&page)?;
     Ok(0)
 }

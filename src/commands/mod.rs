@@ -31,3 +31,16 @@ fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
         .and_then(|()| stdout.flush())
         .map_err(|e| Error::Child(format!("writing to stdout: {e}")))
 }
+
+/// As [`write_stdout`], for documentation (man pages, completion scripts):
+/// a reader that stopped early (`kstrun man | head`) had what it wanted.
+fn write_stdout_text(bytes: &[u8]) -> Result<(), Error> {
+    stdout_is_open()?;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::Child(format!("writing to stdout: {e}")))
+        }
+        _ => Ok(()),
+    }
+}
