@@ -53,7 +53,10 @@ pub fn survey(text: &[u8], collect: bool) -> Result<PlainScalars, usize> {
                 let scalar = (*event).data.scalar;
                 if scalar.style == unsafe_libyaml::YAML_PLAIN_SCALAR_STYLE || !scalar.tag.is_null()
                 {
-                    let bytes = std::slice::from_raw_parts(scalar.value, scalar.length as usize);
+                    let bytes = match scalar.value.is_null() {
+                        true => &[][..],
+                        false => std::slice::from_raw_parts(scalar.value, scalar.length as usize),
+                    };
                     scalars.insert(String::from_utf8_lossy(bytes).into_owned());
                 }
             }
