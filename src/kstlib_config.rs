@@ -96,11 +96,11 @@ pub fn load(path: &Path) -> Result<KstlibSettings, ManifestError> {
         .map_err(|e| ManifestError::in_file(path, format!("cannot read kstlib config: {e}")))?;
     let document: Document = if text.trim().is_empty() {
         Document::default()
-    } else if let Err(line) = crate::yaml_events::survey(text.as_bytes(), false) {
+    } else if let Some((line, what)) = refused(text.as_bytes()) {
         return Err(ManifestError {
             file: path.to_path_buf(),
             position: Some((line, 1)),
-            message: "invalid kstlib config: nested too deeply".to_string(),
+            message: format!("invalid kstlib config: {what}"),
         });
     } else {
         read_document(&text).map_err(|e| ManifestError {
@@ -159,6 +159,17 @@ pub fn load(path: &Path) -> Result<KstlibSettings, ManifestError> {
         secure_delete_passes: secure_delete.passes,
         secure_delete_zero_last_pass: secure_delete.zero_last_pass,
     })
+}
+
+/// Where and why libyaml's events refuse `text` before serde_yaml reads it
+/// (text libyaml cannot read is left to serde_yaml, for its message).
+fn refused(text: &[u8]) -> Option<(usize, &'static str)> {
+    use crate::yaml_events::{survey, Refusal};
+    match survey(text, false) {
+        Err(Refusal::TooDeep(line)) => Some((line, "nested too deeply")),
+        Err(Refusal::TooLarge(line)) => Some((line, "too many aliases or tag directives")),
+        Ok(_) | Err(Refusal::Invalid(_)) => None,
+    }
 }
 
 /// The document with its merge keys applied. A document that does not

@@ -11,54 +11,128 @@
 //! the YAML itself, read the same way serde_yaml then reads it, and reading
 //! them stops at the first level too deep, before the cost adds up.
 //!
-//! The same pass notes every scalar written plain or with a tag: those are
-//! the ones sops (go-yaml) may read as a number or a time, while serde_yaml
-//! hands all of them over as text alike (see `sops::native`).
+//! The same pass bounds what aliases stand for (serde_yaml copies an
+//! anchored node at each alias) and the number of `%TAG` directives (each
+//! checked against all before it), and notes the scalars written plain or
+//! with a tag that sops (go-yaml) may read as a number or a time, while
+//! serde_yaml hands them over as text like quoted ones (see `sops::native`).
+//! The parser is set up as serde_yaml sets up its own (UTF-8), so that both
+//! read the same text the same way.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::ffi::CStr;
 use std::mem::MaybeUninit;
 
 /// The deepest nesting read: serde_yaml's own limit.
 pub const MAX_DEPTH: usize = 128;
 
-/// Texts of the scalars written plain or tagged.
+/// The most nodes a document may stand for once its aliases are followed
+/// (serde_yaml copies an anchored node at every alias: a 30 KB file of
+/// aliases to a large anchor took 3.6 GB).
+pub const MAX_EXPANDED: usize = 250_000;
+
+/// The most `%TAG` directives (libyaml checks each against all before it).
+pub const MAX_TAG_DIRECTIVES: usize = 64;
+
+/// Texts of the scalars sops may read as something other than text.
 pub type PlainScalars = HashSet<String>;
 
-/// Reads `text`'s events: `Err(line)` (1-based) at the first collection
-/// nested past [`MAX_DEPTH`], else the texts of the scalars written plain
-/// or tagged (collected when `collect`). Text libyaml refuses is left for
-/// serde_yaml to refuse, with its message.
-pub fn survey(text: &[u8], collect: bool) -> Result<PlainScalars, usize> {
+/// Why a text is refused before serde_yaml reads it, and the line (1-based).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Nested past [`MAX_DEPTH`].
+    TooDeep(usize),
+    /// Aliases that stand for more than [`MAX_EXPANDED`] nodes, or more
+    /// than [`MAX_TAG_DIRECTIVES`] `%TAG` directives.
+    TooLarge(usize),
+    /// Not YAML to libyaml (serde_yaml says why).
+    Invalid(usize),
+}
+
+/// Reads `text`'s events as serde_yaml will (UTF-8), refusing nesting past
+/// [`MAX_DEPTH`] and aliases that stand for more than [`MAX_EXPANDED`]
+/// nodes before the cost adds up. When `collect`, returns the texts of the
+/// scalars written plain that sops (go-yaml) would not read as text, and of
+/// those tagged with anything but `!!str`.
+pub fn survey(text: &[u8], collect: bool) -> Result<PlainScalars, Refusal> {
+    let directives = memchr::memmem::find_iter(text, b"%TAG").count();
+    if directives > MAX_TAG_DIRECTIVES {
+        return Err(Refusal::TooLarge(1));
+    }
     let mut scalars = PlainScalars::new();
     let mut parser = MaybeUninit::<unsafe_libyaml::yaml_parser_t>::uninit();
     // SAFETY: the parser is initialised before use and deleted once; it
     // reads `text`, which outlives it; each event is read only after a
-    // successful parse and deleted before the next.
+    // successful parse (libyaml fills nothing on failure) and deleted once,
+    // right after its fields are copied; the union field read matches the
+    // event's type.
     unsafe {
         if unsafe_libyaml::yaml_parser_initialize(parser.as_mut_ptr()).fail {
-            return Ok(scalars);
+            return Err(Refusal::Invalid(1));
         }
         let parser = parser.as_mut_ptr();
+        unsafe_libyaml::yaml_parser_set_encoding(parser, unsafe_libyaml::YAML_UTF8_ENCODING);
         unsafe_libyaml::yaml_parser_set_input_string(parser, text.as_ptr(), text.len() as _);
         let mut depth = 0usize;
+        let mut line = 1;
+        // Nodes so far with aliases followed; per anchor, what it stands for.
+        let mut expanded = 0usize;
+        let mut anchors: HashMap<Vec<u8>, usize> = HashMap::new();
+        // Anchored collections still open: their name and `expanded` at the start.
+        let mut open: Vec<Option<(Vec<u8>, usize)>> = Vec::new();
+        let name = |anchor: *const u8| {
+            (!anchor.is_null()).then(|| CStr::from_ptr(anchor.cast()).to_bytes().to_vec())
+        };
         let result = loop {
             let mut event = MaybeUninit::<unsafe_libyaml::yaml_event_t>::uninit();
             if unsafe_libyaml::yaml_parser_parse(parser, event.as_mut_ptr()).fail {
-                break Ok(());
+                break Err(Refusal::Invalid(line));
             }
             let event = event.as_mut_ptr();
             let kind = (*event).type_;
-            let line = (*event).start_mark.line as usize + 1;
-            if collect && kind == unsafe_libyaml::YAML_SCALAR_EVENT {
-                let scalar = (*event).data.scalar;
-                if scalar.style == unsafe_libyaml::YAML_PLAIN_SCALAR_STYLE || !scalar.tag.is_null()
-                {
+            line = (*event).start_mark.line as usize + 1;
+            expanded += 1;
+            match kind {
+                unsafe_libyaml::YAML_SCALAR_EVENT => {
+                    let scalar = (*event).data.scalar;
                     let bytes = match scalar.value.is_null() {
                         true => &[][..],
                         false => std::slice::from_raw_parts(scalar.value, scalar.length as usize),
                     };
-                    scalars.insert(String::from_utf8_lossy(bytes).into_owned());
+                    let value = String::from_utf8_lossy(bytes);
+                    let tag = name(scalar.tag);
+                    let typed = match &tag {
+                        Some(tag) => tag.as_slice() != b"tag:yaml.org,2002:str",
+                        None => {
+                            scalar.style == unsafe_libyaml::YAML_PLAIN_SCALAR_STYLE
+                                && crate::sops::go_yaml::resolve(&value)
+                                    != crate::sops::go_yaml::Plain::Str
+                        }
+                    };
+                    if collect && typed {
+                        scalars.insert(value.into_owned());
+                    }
+                    if let Some(anchor) = name(scalar.anchor) {
+                        anchors.insert(anchor, 1);
+                    }
                 }
+                unsafe_libyaml::YAML_ALIAS_EVENT => {
+                    let anchor = name((*event).data.alias.anchor).unwrap_or_default();
+                    expanded += anchors.get(&anchor).copied().unwrap_or(1);
+                }
+                unsafe_libyaml::YAML_SEQUENCE_START_EVENT => {
+                    open.push(name((*event).data.sequence_start.anchor).map(|a| (a, expanded)));
+                }
+                unsafe_libyaml::YAML_MAPPING_START_EVENT => {
+                    open.push(name((*event).data.mapping_start.anchor).map(|a| (a, expanded)));
+                }
+                unsafe_libyaml::YAML_SEQUENCE_END_EVENT
+                | unsafe_libyaml::YAML_MAPPING_END_EVENT => {
+                    if let Some(Some((anchor, start))) = open.pop() {
+                        anchors.insert(anchor, expanded - start + 1);
+                    }
+                }
+                _ => {}
             }
             unsafe_libyaml::yaml_event_delete(event);
             match kind {
@@ -66,7 +140,7 @@ pub fn survey(text: &[u8], collect: bool) -> Result<PlainScalars, usize> {
                 | unsafe_libyaml::YAML_MAPPING_START_EVENT => {
                     depth += 1;
                     if depth > MAX_DEPTH {
-                        break Err(line);
+                        break Err(Refusal::TooDeep(line));
                     }
                 }
                 unsafe_libyaml::YAML_SEQUENCE_END_EVENT
@@ -75,6 +149,9 @@ pub fn survey(text: &[u8], collect: bool) -> Result<PlainScalars, usize> {
                 }
                 unsafe_libyaml::YAML_STREAM_END_EVENT => break Ok(()),
                 _ => {}
+            }
+            if expanded > MAX_EXPANDED {
+                break Err(Refusal::TooLarge(line));
             }
         };
         unsafe_libyaml::yaml_parser_delete(parser);
@@ -87,7 +164,11 @@ mod tests {
     use super::*;
 
     fn depth_of(text: &str) -> Result<(), usize> {
-        survey(text.as_bytes(), false).map(|_| ())
+        match survey(text.as_bytes(), false) {
+            Ok(_) => Ok(()),
+            Err(Refusal::TooDeep(line)) => Err(line),
+            Err(other) => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -119,13 +200,35 @@ mod tests {
 
     #[test]
     fn plain_and_tagged_scalars_are_noted_quoted_ones_not() {
-        let text = "a: 017\nb: '018'\nc: \"019\"\nd: !!timestamp \"2001-12-14\"\ne: |\n  020\nf: {\"k\":2001-12-15}\n";
+        let text = "a: 017\nb: '018'\nc: \"019\"\nd: !!timestamp \"2001-12-14\"\ne: |\n  020\nf: {\"k\":2001-12-15}\ng: !!str 2001-12-16\n";
         let scalars = survey(text.as_bytes(), true).unwrap();
-        for plain in ["017", "2001-12-14", "a", "2001-12-15"] {
-            assert!(scalars.contains(plain), "{plain}");
-        }
-        for quoted in ["018", "019", "020\n"] {
-            assert!(!scalars.contains(quoted), "{quoted}");
-        }
+        let mut noted: Vec<_> = scalars.iter().map(String::as_str).collect();
+        noted.sort();
+        // Keys, text and `!!str` are text to sops too: not noted.
+        assert_eq!(noted, ["017", "2001-12-14", "2001-12-15"]);
+    }
+
+    #[test]
+    fn the_text_is_read_as_serde_yaml_reads_it() {
+        // Two byte order marks and an indented first line: libyaml guessing
+        // the encoding read this differently from serde_yaml (found by review).
+        let text = "\u{feff}\u{feff} day: 2001-12-14\n port: 0X1F\n";
+        let scalars = survey(text.as_bytes(), true).unwrap();
+        assert!(scalars.contains("2001-12-14") && scalars.contains("0X1F"));
+    }
+
+    #[test]
+    fn aliases_and_tag_directives_are_bounded() {
+        let items = vec!["x"; 6000].join(",");
+        let aliases = vec!["*a"; 6000].join(",");
+        let bomb = format!("a: &a [{items}]\nb: [{aliases}]\n");
+        assert_eq!(survey(bomb.as_bytes(), false), Err(Refusal::TooLarge(2)));
+        let fine = format!("a: &a [x, y]\nb: [{}]\n", vec!["*a"; 1000].join(","));
+        assert!(survey(fine.as_bytes(), false).is_ok());
+        let directives: String = (0..100)
+            .map(|i| format!("%TAG !t{i}! tag:x,{i}:\n"))
+            .collect();
+        let text = format!("{directives}---\na: 1\n");
+        assert_eq!(survey(text.as_bytes(), false), Err(Refusal::TooLarge(1)));
     }
 }

@@ -16,7 +16,7 @@
 use super::error::{Result, SopsError};
 use super::flat;
 use super::Format;
-use crate::yaml_events::PlainScalars;
+use crate::yaml_events::{PlainScalars, Refusal};
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -136,9 +136,17 @@ fn split_documents<'a>(documents: impl Iterator<Item = Result<Raw<'a>>>) -> Resu
 /// The reference reader: serde_yaml, for every file the fast reader
 /// declines; with the texts of the scalars written plain or tagged.
 pub(super) fn parse_yaml_serde(bytes: &[u8]) -> Result<(Parsed<'static>, PlainScalars)> {
-    let plain = crate::yaml_events::survey(bytes, true).map_err(|line| {
-        SopsError::malformed(format!("invalid YAML at line {line}: nested too deeply"))
-    })?;
+    let survey = crate::yaml_events::survey(bytes, true);
+    let too = |line, what| SopsError::malformed(format!("invalid YAML at line {line}: {what}"));
+    let (plain, invalid_at) = match survey {
+        Ok(plain) => (plain, None),
+        Err(Refusal::TooDeep(line)) => return Err(too(line, "nested too deeply")),
+        Err(Refusal::TooLarge(line)) => {
+            return Err(too(line, "too many aliases or tag directives"))
+        }
+        // serde_yaml, which reads the same way, says where and why.
+        Err(Refusal::Invalid(line)) => (PlainScalars::new(), Some(line)),
+    };
     let parsed = split_documents(serde_yaml::Deserializer::from_slice(bytes).map(|document| {
         // serde_yaml's messages quote positions, not content, but may name a
         // scalar; keep only our own words plus the position.
@@ -151,7 +159,10 @@ pub(super) fn parse_yaml_serde(bytes: &[u8]) -> Result<(Parsed<'static>, PlainSc
         })?;
         from_yaml(value)
     }))?;
-    Ok((parsed, plain))
+    match invalid_at {
+        Some(line) => Err(too(line, "not read alike by libyaml and serde_yaml")),
+        None => Ok((parsed, plain)),
+    }
 }
 
 pub(super) fn from_yaml(value: serde_yaml::Value) -> Result<Raw<'static>> {

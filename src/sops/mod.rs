@@ -14,7 +14,7 @@ mod error;
 mod flat;
 pub mod format;
 mod go_regex;
-mod go_yaml;
+pub(crate) mod go_yaml;
 pub mod identities;
 mod metadata;
 pub mod native;
