@@ -247,7 +247,18 @@ fn garbage_files_never_panic() {
         .chain((0..deep).map(|i| format!("sops_k{i}=v\n")))
         .collect();
     let deep_flow = format!("a: {}", "[".repeat(deep));
-    let inputs: [(&str, &[u8]); 13] = [
+    // Aliases serde_yaml would copy the anchor for, 36 million nodes in all.
+    let alias_bomb = format!(
+        "a: &a [{}]\nb: [{}]\n",
+        vec!["x"; 6000].join(","),
+        vec!["*a"; 6000].join(",")
+    );
+    // libyaml checks each %TAG directive against all before it.
+    let directives: String = (0..20_000)
+        .map(|i| format!("%TAG !t{i}! tag:x,{i}:\n"))
+        .collect::<String>()
+        + "---\na: 1\n";
+    let inputs: [(&str, &[u8]); 15] = [
         ("yaml", b""),
         ("yaml", b"\x00\x01\x02\xff"),
         ("yaml", b"sops: 1\n"),
@@ -261,6 +272,8 @@ fn garbage_files_never_panic() {
         ("json", deep_json.as_bytes()),
         ("env", deep_metadata.as_bytes()),
         ("env", many_metadata.as_bytes()),
+        ("yaml", alias_bomb.as_bytes()),
+        ("yaml", directives.as_bytes()),
     ];
     for (i, (extension, input)) in inputs.iter().enumerate() {
         let path = sandbox.path().join(format!("garbage{i}.{extension}"));
