@@ -34,22 +34,7 @@ impl Timestamp {
     /// a space instead of `T`, a missing zone meaning UTC).
     pub fn parse(text: &str) -> Option<Timestamp> {
         let mut cur = Cursor(text.as_bytes());
-        let year = cur.digits(4, 4)?;
-        cur.expect(b'-')?;
-        let month = cur.digits(1, 2)?;
-        cur.expect(b'-')?;
-        let day = cur.digits(1, 2)?;
-        // As Go's time.Parse: a day the month does not have (`2024-02-30`)
-        // is no date, so YAML leaves such a scalar a string.
-        if !(1..=12).contains(&month) || !(1..=days_in_month(year, month)).contains(&day) {
-            return None;
-        }
-        let mut stamp = Timestamp {
-            date: (year, month, day),
-            time: (0, 0, 0),
-            fraction: String::new(),
-            offset_minutes: 0,
-        };
+        let mut stamp = Timestamp::date(&mut cur)?;
         if cur.0.is_empty() {
             return Some(stamp);
         }
@@ -111,20 +96,7 @@ impl Timestamp {
     /// an offset.
     pub fn parse_yaml(text: &str) -> Option<Timestamp> {
         let mut cur = Cursor(text.as_bytes());
-        let year = cur.digits(4, 4)?;
-        cur.expect(b'-')?;
-        let month = cur.digits(1, 2)?;
-        cur.expect(b'-')?;
-        let day = cur.digits(1, 2)?;
-        if !(1..=12).contains(&month) || !(1..=days_in_month(year, month)).contains(&day) {
-            return None;
-        }
-        let mut stamp = Timestamp {
-            date: (year, month, day),
-            time: (0, 0, 0),
-            fraction: String::new(),
-            offset_minutes: 0,
-        };
+        let mut stamp = Timestamp::date(&mut cur)?;
         if cur.0.is_empty() {
             return Some(stamp);
         }
@@ -171,6 +143,26 @@ impl Timestamp {
             _ => return None,
         }
         Some(stamp)
+    }
+
+    /// The `YYYY-M-D` start both forms share, at midnight UTC.
+    fn date(cur: &mut Cursor) -> Option<Timestamp> {
+        let year = cur.digits(4, 4)?;
+        cur.expect(b'-')?;
+        let month = cur.digits(1, 2)?;
+        cur.expect(b'-')?;
+        let day = cur.digits(1, 2)?;
+        // As Go's time.Parse: a day the month does not have (`2024-02-30`)
+        // is no date, so YAML leaves such a scalar a string.
+        if !(1..=12).contains(&month) || !(1..=days_in_month(year, month)).contains(&day) {
+            return None;
+        }
+        Some(Timestamp {
+            date: (year, month, day),
+            time: (0, 0, 0),
+            fraction: String::new(),
+            offset_minutes: 0,
+        })
     }
 
     /// Go's `RFC3339Nano` form (what `sops -d` prints for a time).
