@@ -42,15 +42,7 @@ impl Timestamp {
             b'T' | b't' | b' ' => {}
             _ => return None,
         }
-        let hour = cur.digits(1, 2)?;
-        cur.expect(b':')?;
-        let minute = cur.digits(1, 2)?;
-        cur.expect(b':')?;
-        let second = cur.digits(1, 2)?;
-        if hour > 23 || minute > 59 || second > 59 {
-            return None;
-        }
-        stamp.time = (hour, minute, second);
+        stamp.time = Timestamp::clock(&mut cur)?;
         if cur.0.first() == Some(&b'.') {
             cur.next();
             let len = cur.0.iter().take_while(|b| b.is_ascii_digit()).count();
@@ -108,15 +100,7 @@ impl Timestamp {
         while separator == b' ' && cur.0.first() == Some(&b' ') {
             cur.next();
         }
-        let hour = cur.digits(1, 2)?;
-        cur.expect(b':')?;
-        let minute = cur.digits(1, 2)?;
-        cur.expect(b':')?;
-        let second = cur.digits(1, 2)?;
-        if hour > 23 || minute > 59 || second > 59 {
-            return None;
-        }
-        stamp.time = (hour, minute, second);
+        stamp.time = Timestamp::clock(&mut cur)?;
         if let [b'.' | b',', b'0'..=b'9', ..] = cur.0 {
             cur.next();
             let len = cur.0.iter().take_while(|b| b.is_ascii_digit()).count();
@@ -163,6 +147,16 @@ impl Timestamp {
             fraction: String::new(),
             offset_minutes: 0,
         })
+    }
+
+    /// The `h:m:s` after the date, each of one or two digits, in range.
+    fn clock(cur: &mut Cursor) -> Option<(u32, u32, u32)> {
+        let hour = cur.digits(1, 2)?;
+        cur.expect(b':')?;
+        let minute = cur.digits(1, 2)?;
+        cur.expect(b':')?;
+        let second = cur.digits(1, 2)?;
+        (hour <= 23 && minute <= 59 && second <= 59).then_some((hour, minute, second))
     }
 
     /// Go's `RFC3339Nano` form (what `sops -d` prints for a time).
