@@ -40,14 +40,11 @@ extern "C" fn main(
             // it wanted); usage errors are kstrun failures.
             if !error.use_stderr() {
                 let shown = kstrun::commands::stdout_is_open().and_then(|()| {
-                    error
-                        .print()
-                        .and_then(|()| std::io::Write::flush(&mut std::io::stdout()))
-                        .or_else(|e| match e.kind() {
-                            std::io::ErrorKind::BrokenPipe => Ok(()),
-                            _ => Err(e),
-                        })
-                        .map_err(|e| kstrun::error::Error::Child(format!("writing to stdout: {e}")))
+                    kstrun::commands::documentation_written(
+                        error
+                            .print()
+                            .and_then(|()| std::io::Write::flush(&mut std::io::stdout())),
+                    )
                 });
                 if let Err(failed) = shown {
                     kstrun::report::stderr_line(format_args!("kstrun: error: {failed}"));

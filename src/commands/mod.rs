@@ -25,22 +25,30 @@ pub fn stdout_is_open() -> Result<(), Error> {
 /// an error, exit 125, never a panic.
 fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
     stdout_is_open()?;
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(bytes)
-        .and_then(|()| stdout.flush())
-        .map_err(|e| Error::Child(format!("writing to stdout: {e}")))
+    write_and_flush(bytes).map_err(not_written)
 }
 
-/// As [`write_stdout`], for documentation (man pages, completion scripts):
-/// a reader that stopped early (`kstrun man | head`) had what it wanted.
+/// As [`write_stdout`], for documentation (man pages, completion scripts).
 fn write_stdout_text(bytes: &[u8]) -> Result<(), Error> {
     stdout_is_open()?;
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Error::Child(format!("writing to stdout: {e}")))
-        }
+    documentation_written(write_and_flush(bytes))
+}
+
+/// The outcome of writing documentation (help, man pages, completion
+/// scripts) to stdout: a reader that stopped early (`kstrun man | head`)
+/// had what it wanted; any other failure is an error.
+pub fn documentation_written(written: std::io::Result<()>) -> Result<(), Error> {
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(not_written(e)),
         _ => Ok(()),
     }
+}
+
+fn write_and_flush(bytes: &[u8]) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(bytes).and_then(|()| stdout.flush())
+}
+
+fn not_written(e: std::io::Error) -> Error {
+    Error::Child(format!("writing to stdout: {e}"))
 }
