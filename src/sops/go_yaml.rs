@@ -73,8 +73,8 @@ fn number_or_time(text: &str) -> Plain {
             if let Some(n) = parse_uint(digits, base) {
                 return Plain::Uint(n);
             }
-        } else if let Some(digits) = plain.strip_prefix(&format!("-{prefix}")) {
-            if let Some(n) = parse_int(&format!("-{digits}"), base) {
+        } else if let Some(digits) = plain.strip_prefix('-').and_then(|p| p.strip_prefix(prefix)) {
+            if let Some(n) = parse_uint(digits, base).and_then(|n| 0i64.checked_sub_unsigned(n)) {
                 return Plain::Int(n);
             }
         }
