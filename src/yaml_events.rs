@@ -99,18 +99,19 @@ pub fn survey(text: &[u8], collect: bool) -> Result<PlainScalars, Refusal> {
                         true => &[][..],
                         false => std::slice::from_raw_parts(scalar.value, scalar.length as usize),
                     };
-                    let value = String::from_utf8_lossy(bytes);
-                    let tag = name(scalar.tag);
-                    let typed = match &tag {
-                        Some(tag) => tag.as_slice() != b"tag:yaml.org,2002:str",
-                        None => {
-                            scalar.style == unsafe_libyaml::YAML_PLAIN_SCALAR_STYLE
-                                && crate::sops::go_yaml::resolve(&value)
-                                    != crate::sops::go_yaml::Plain::Str
+                    if collect {
+                        let value = String::from_utf8_lossy(bytes);
+                        let typed = match name(scalar.tag) {
+                            Some(tag) => tag.as_slice() != b"tag:yaml.org,2002:str",
+                            None => {
+                                scalar.style == unsafe_libyaml::YAML_PLAIN_SCALAR_STYLE
+                                    && crate::sops::go_yaml::resolve(&value)
+                                        != crate::sops::go_yaml::Plain::Str
+                            }
+                        };
+                        if typed {
+                            scalars.insert(value.into_owned());
                         }
-                    };
-                    if collect && typed {
-                        scalars.insert(value.into_owned());
                     }
                     if let Some(anchor) = name(scalar.anchor) {
                         anchors.insert(anchor, 1);
