@@ -59,7 +59,7 @@ pub fn env_refuses(
 /// The most bytes one `execve` string may have, its NUL included: Linux's
 /// MAX_ARG_STRLEN, 32 pages. A longer variable fails the exec with E2BIG,
 /// which only says "Argument list too long", after the fork under `--init`.
-fn longest_variable() -> Option<usize> {
+pub(crate) fn longest_variable() -> Option<usize> {
     #[cfg(target_os = "linux")]
     {
         // Asked once: a thousand secrets would ask a thousand times.

@@ -53,12 +53,18 @@ extern "C" fn main(
                 std::process::exit(0);
             }
             let text = kstrun::cli::usage_error_text(&error);
-            kstrun::report::stderr_line(format_args!("kstrun: {}", text.trim_end_matches('\n')));
+            kstrun::report::stderr_line(format_args!(
+                "kstrun: {}",
+                kstrun::report::printable(text.trim_end_matches('\n'))
+            ));
             std::process::exit(125);
         }
     };
     if let Err(message) = cli.global.fill_from_environment() {
-        kstrun::report::stderr_line(format_args!("kstrun: error: {message}"));
+        kstrun::report::stderr_line(format_args!(
+            "kstrun: error: {}",
+            kstrun::report::printable(&message)
+        ));
         std::process::exit(125);
     }
     let report = Reporter::new(cli.global.quiet, cli.global.verbose);

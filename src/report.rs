@@ -8,8 +8,32 @@
 //! process, so the program would never start. Every message goes through
 //! [`stderr_line`], which drops a line it cannot write; the exit status
 //! still tells what happened.
+//!
+//! Messages name what the user wrote (variable names, paths, arguments),
+//! which may hold control characters: written raw, an escape sequence in a
+//! manifest could recolour, retitle or rewrite the user's terminal through
+//! an error message. [`printable`] shows them as escapes instead.
 
+use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
+
+/// `text` with every control character but newline and tab written as its
+/// Rust escape (`\u{1b}`, `\r`), so that it reaches a terminal as text.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    let shown_raw = |c: char| !c.is_control() || c == '\n' || c == '\t';
+    if text.chars().all(shown_raw) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if shown_raw(c) {
+            out.push(c);
+        } else {
+            out.extend(c.escape_debug());
+        }
+    }
+    Cow::Owned(out)
+}
 
 /// Writes one line to stderr, dropping it if stderr cannot take it.
 pub fn stderr_line(line: std::fmt::Arguments) {
@@ -50,11 +74,12 @@ impl Reporter {
     /// `kstrun: ...`, only with `-v`.
     pub fn info(&self, message: &str) {
         if self.verbose {
-            stderr_line(format_args!("kstrun: {message}"));
+            stderr_line(format_args!("kstrun: {}", printable(message)));
         }
     }
 
     fn print(&self, label: &str, colour: &str, message: &str) {
+        let message = printable(message);
         let coloured = std::io::stderr().is_terminal()
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         if coloured {
@@ -64,5 +89,19 @@ impl Reporter {
         } else {
             stderr_line(format_args!("kstrun: {label}: {message}"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn control_characters_are_shown_as_escapes() {
+        assert_eq!(printable("plain\tline\nnext"), "plain\tline\nnext");
+        assert_eq!(
+            printable("A\u{1b}[31mRED\u{7}\r\u{9b}"),
+            "A\\u{1b}[31mRED\\u{7}\\r\\u{9b}"
+        );
     }
 }

@@ -176,6 +176,32 @@ const CASES: &[Case] = &[
         &["kstrun.toml:2:", "string, number or boolean"],
     ),
     case("invalid UTF-8 is refused", "", &[]),
+    case(
+        "a mistyped value holding a quote",
+        "[secrets]\nA = { path = \"a\", required = 'x\"planted-secret-4711' }\n",
+        &["kstrun.toml:2:", "invalid type: string \"…\", expected a boolean"],
+    ),
+    case(
+        "a control character in a name is shown escaped",
+        "[env]\n\"A\\u001b[31mRED\" = \"x\"\n",
+        &["kstrun.toml:2:1", "A\\u{1b}[31mRED", "not a valid variable name"],
+    ),
+    case(
+        "a table spelled with the toml crate's private date key",
+        "[env]\nA = { \"$__toml_private_datetime\" = \"planted-secret-4711\" }\n",
+        &["kstrun.toml:2:", "invalid type: map, expected a string, number or boolean"],
+    ),
+    // Both written in the loop below: 200 KB does not belong in this table.
+    case(
+        "an [env] value longer than one variable may be",
+        "",
+        &["kstrun.toml:2:", "[env] BIG: NAME=value is longer than the 131071 bytes"],
+    ),
+    case(
+        "a command argument longer than one argument may be",
+        "",
+        &["kstrun.toml:1:", "command: an argument is longer than the 131071 bytes"],
+    ),
     Case {
         name: "unknown scope",
         manifest: Some("[scopes.prod]\n"),
@@ -373,6 +399,13 @@ const CASES: &[Case] = &[
         expect: &["t.yml:3:", "invalid type"],
     },
     Case {
+        name: "kstlib config mistyped value holding a quote",
+        manifest: Some("config = \"q.yml\"\n"),
+        args: &[],
+        env: &[],
+        expect: &["q.yml:3:", "invalid type: string \"…\""],
+    },
+    Case {
         name: "kstlib config passes out of range",
         manifest: Some("config = \"p.yml\"\n"),
         args: &[],
@@ -488,6 +521,17 @@ fn every_bad_input_fails_cleanly_with_125_and_no_child() {
         if case.name == "invalid UTF-8 is refused" {
             sandbox.write("kstrun.toml", b"[env]\nA = \"\xff\"\n");
         }
+        let long = "x".repeat(200 * 1024);
+        if case.name == "an [env] value longer than one variable may be" {
+            sandbox.manifest(&format!("[env]\nBIG = \"{PLANTED}{long}\"\n"));
+        }
+        if case.name == "a command argument longer than one argument may be" {
+            sandbox.manifest(&format!("command = \"echo {PLANTED}{long}\"\n"));
+        }
+        sandbox.write(
+            "q.yml",
+            b"secrets:\n  secure_delete:\n    passes: x\"planted-secret-4711\n",
+        );
         sandbox.write("k.yml", b"secrets:\n  sops: [unclosed\n");
         sandbox.write(
             "t.yml",
@@ -522,6 +566,15 @@ fn every_bad_input_fails_cleanly_with_125_and_no_child() {
         }
         assert_failed_125(&output, &expect);
         assert_no_leak(&output, &[PLANTED]);
+        assert!(
+            !output
+                .stderr
+                .iter()
+                .any(|&b| b.is_ascii_control() && b != b'\n' && b != b'\t'),
+            "{}: a raw control character in {:?}",
+            case.name,
+            String::from_utf8_lossy(&output.stderr)
+        );
         sandbox.assert_child_not_started();
         tried += 1;
         eprintln!("ok: {}", case.name);

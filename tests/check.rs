@@ -184,3 +184,24 @@ fn the_commented_example_manifest_is_valid() {
         );
     }
 }
+
+/// A name or path wider than any column still gets its row (a format width
+/// past 65,535 used to abort kstrun), and a control character in a path
+/// reaches the terminal as an escape.
+#[test]
+fn a_very_long_path_and_a_control_character_are_shown_as_text() {
+    let sandbox = Sandbox::new();
+    let long = "a".repeat(70_000);
+    sandbox.manifest(&format!(
+        "[secrets]\nLONG = {{ path = \"{long}\", default = \"x\" }}\nBELL = {{ path = \"b\\u0007c\", default = \"y\" }}\n"
+    ));
+    let output = sandbox.kstrun().arg("check").output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{:?}", output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&format!("LONG      {long}  ok")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("b\\u{7}c"), "{stdout}");
+    assert!(!output.stdout.contains(&0x07), "{stdout}");
+}

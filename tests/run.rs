@@ -763,7 +763,8 @@ fn an_environment_too_big_for_execve_fails_by_name() {
         &[
             "more than the",
             "one execve takes",
-            "as = \"file\": LARGEST, BIG_",
+            "the largest variables: LARGEST, BIG_",
+            "(a secret can be delivered with as = \"file\")",
         ],
     );
     sandbox.assert_child_not_started();

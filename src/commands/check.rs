@@ -37,7 +37,9 @@ pub fn run(plan: Plan, as_json: bool) -> Result<i32, Error> {
     let text = if as_json {
         format!("{}\n", to_json(manifest, &rows, &statuses, ok))
     } else {
-        table(manifest, &rows, &statuses)
+        // Paths and reasons are the user's text: no control character
+        // reaches the terminal raw (JSON escapes its own).
+        crate::report::printable(&table(manifest, &rows, &statuses)).into_owned()
     };
     super::write_stdout(text.as_bytes())?;
     Ok(if ok { 0 } else { 1 })
@@ -83,12 +85,23 @@ fn row(outcome: Outcome) -> Row {
     }
 }
 
+/// The widest a column of the table is padded to.
+const MAX_COLUMN: usize = 64;
+
 /// The report as a table. (`writeln!` into a `String` cannot fail.)
 fn table(manifest: Option<String>, rows: &[Row], statuses: &[ProviderStatus]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "manifest: {}", manifest.as_deref().unwrap_or("(none)"));
-    let width =
-        |f: &dyn Fn(&Row) -> usize, title: usize| rows.iter().map(f).max().unwrap_or(0).max(title);
+    // A column is as wide as its longest cell, up to `MAX_COLUMN`: a longer
+    // name or path runs past its column instead (a width also has to fit
+    // in `u16`, or `format!` panics).
+    let width = |f: &dyn Fn(&Row) -> usize, title: usize| {
+        rows.iter()
+            .map(f)
+            .max()
+            .unwrap_or(0)
+            .clamp(title, MAX_COLUMN)
+    };
     let var_w = width(&|r| r.var.len(), 8);
     let path_w = width(&|r| r.path.len(), 4);
     let _ = writeln!(

@@ -84,8 +84,13 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
 pub fn redact_quoted(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
     let mut inside = false;
-    for c in message.chars() {
-        if c == '"' {
+    let mut chars = message.chars();
+    while let Some(c) = chars.next() {
+        if inside && c == '\\' {
+            // The quoted text is Rust's `Debug` form: `\"` is a quote inside
+            // it, not its end, and `\\` a backslash.
+            chars.next();
+        } else if c == '"' {
             if inside {
                 out.push('…');
             }
@@ -113,6 +118,14 @@ mod tests {
         assert_eq!(
             redact_quoted(r#"invalid type: string "hunter2", expected i64"#),
             r#"invalid type: string "…", expected i64"#
+        );
+    }
+
+    #[test]
+    fn an_escaped_quote_does_not_end_the_redaction() {
+        assert_eq!(
+            redact_quoted(r#"invalid type: string "x\"hunter2\\", expected a boolean"#),
+            r#"invalid type: string "…", expected a boolean"#
         );
     }
 }

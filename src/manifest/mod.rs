@@ -99,6 +99,16 @@ impl ShredMethod {
     }
 }
 
+/// The limit, without the ending NUL, when a string of `bytes` bytes (its
+/// NUL included) is longer than one `execve` string may be: the exec would
+/// fail with "Argument list too long", naming nothing, after `check` had
+/// found nothing wrong.
+fn too_long(bytes: usize) -> Option<usize> {
+    crate::child::longest_variable()
+        .filter(|&limit| bytes > limit)
+        .map(|limit| limit - 1)
+}
+
 /// A checked manifest.
 #[derive(Debug, Clone)]
 pub struct Manifest {
@@ -417,6 +427,16 @@ impl Checker<'_> {
                     ),
                 ));
             }
+            // `NAME=value` and its ending NUL, as the kernel counts them.
+            if let Some(limit) = too_long(name.get_ref().len() + value.get_ref().0.len() + 2) {
+                return Err(self.error(
+                    value.span(),
+                    format!(
+                        "[env] {}: NAME=value is longer than the {limit} bytes the kernel takes for one environment variable",
+                        name.get_ref()
+                    ),
+                ));
+            }
             env_names.insert(name.get_ref().clone());
             manifest.env.push((name.into_inner(), value.into_inner().0));
         }
@@ -460,6 +480,12 @@ impl Checker<'_> {
             return Err(self.error(
                 command.span(),
                 "command: an argument holds a NUL byte, which no argument can",
+            ));
+        }
+        if let Some(limit) = words.iter().find_map(|word| too_long(word.len() + 1)) {
+            return Err(self.error(
+                command.span(),
+                format!("command: an argument is longer than the {limit} bytes the kernel takes for one"),
             ));
         }
         Ok(words)

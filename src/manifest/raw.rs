@@ -286,12 +286,21 @@ impl<'de> Deserialize<'de> for ScalarText {
                 Ok(ScalarText(v.to_string()))
             }
             // The toml crate hands a date or time over as a one-entry map
-            // under a private key; its text is the value, as written.
+            // under a private key; its text is the value. A table the
+            // manifest itself spells with that key is still a table: only
+            // one entry holding a date or time is taken.
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<ScalarText, A::Error> {
-                match map.next_key::<String>()? {
-                    Some(key) if key == TOML_DATETIME_KEY => Ok(ScalarText(map.next_value()?)),
-                    _ => Err(de::Error::invalid_type(de::Unexpected::Map, &self)),
+                let not_scalar = || de::Error::invalid_type(de::Unexpected::Map, &self);
+                if map.next_key::<String>()?.as_deref() != Some(TOML_DATETIME_KEY) {
+                    return Err(not_scalar());
                 }
+                let text: String = map.next_value()?;
+                if text.parse::<toml::value::Datetime>().is_err()
+                    || map.next_key::<de::IgnoredAny>()?.is_some()
+                {
+                    return Err(not_scalar());
+                }
+                Ok(ScalarText(text))
             }
         }
         deserializer.deserialize_any(ScalarVisitor)
