@@ -123,9 +123,13 @@ impl ChildEnv {
         // Reading the parent environment copies every variable; with nothing
         // to pass (the common case) that work and those copies are skipped.
         if !pass.is_empty() {
+            // A name the environment holds twice (possible through a direct
+            // `execve`) passes with its first value: the one `getenv`, the
+            // env tier and a shell see.
+            let mut passed = HashSet::new();
             for (name, value) in std::env::vars_os() {
                 let name = name.into_vec();
-                if pass.iter().any(|p| p.matches(&name)) {
+                if pass.iter().any(|p| p.matches(&name)) && passed.insert(name.clone()) {
                     if let Ok(name) = String::from_utf8(name) {
                         child.set(name, SecretValue::from_bytes(value.into_vec()));
                     }

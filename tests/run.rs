@@ -385,6 +385,58 @@ fn nothing_from_the_parent_leaks_without_pass() {
     assert_eq!(env0_entries(&output.stdout), vec![b"ONLY=x".to_vec()]);
 }
 
+/// A name the parent's environment holds twice (only a direct `execve` can
+/// do that) is read with its first value by the env tier and by `pass`
+/// alike, as `getenv` and a shell read it.
+#[test]
+fn a_name_set_twice_in_the_parent_is_read_with_its_first_value() {
+    use std::ffi::CString;
+    use std::os::unix::process::CommandExt;
+    let sandbox = Sandbox::new();
+    sandbox.manifest("pass = [\"P\"]\n[secrets]\nAB = \"a.b\"\n");
+    let strings = |items: &[&str]| -> Vec<CString> {
+        items.iter().map(|s| CString::new(*s).unwrap()).collect()
+    };
+    let program = CString::new(env!("CARGO_BIN_EXE_kstrun")).unwrap();
+    let argv = strings(&["kstrun", "--", "/usr/bin/env", "-0"]);
+    let envp = strings(&[
+        "P=first",
+        "P=second",
+        "KSTLIB_A_B=first",
+        "KSTLIB_A_B=second",
+    ]);
+    // The pointer arrays are built before the fork (nothing may allocate
+    // after it), as addresses: raw pointers may not cross into the closure.
+    let addresses = |list: &[CString]| -> Vec<usize> {
+        list.iter()
+            .map(|s| s.as_ptr() as usize)
+            .chain([0])
+            .collect()
+    };
+    let (argv_addresses, envp_addresses) = (addresses(&argv), addresses(&envp));
+    let mut command = sandbox.spawn_command();
+    // SAFETY: the addresses point into `argv` and `envp`, which the closure
+    // owns, and each list ends with a null; `usize` and a pointer have the
+    // same layout. execve replaces the forked process (the command's own
+    // program never runs) or fails, and the spawn reports the error.
+    unsafe {
+        command.pre_exec(move || {
+            let _alive = (&argv, &envp);
+            nix::libc::execve(
+                program.as_ptr(),
+                argv_addresses.as_ptr().cast(),
+                envp_addresses.as_ptr().cast(),
+            );
+            Err(std::io::Error::last_os_error())
+        });
+    }
+    let output = command.output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let mut seen = env0_entries(&output.stdout);
+    seen.sort();
+    assert_eq!(seen, vec![b"AB=first".to_vec(), b"P=first".to_vec()]);
+}
+
 #[test]
 fn the_program_is_found_on_the_childs_path() {
     let sandbox = Sandbox::new();
