@@ -352,6 +352,51 @@ fn locked_collection_is_an_error_within_the_timeout() {
 /// A Secret Service that is on the bus but refuses a session (here the bus
 /// policy denies `OpenSession`) stops the run: it is not "no keyring here",
 /// which would let a default stand in for the stored secret.
+/// A bus address list (or one address ending in `;`) that names a live
+/// bus is an error: the D-Bus library reads it as one broken address, and
+/// skipping the tier would hand the stored secret's place to the default.
+/// A malformed `guid=` is an address kstrun cannot read: skipped, like any
+/// other malformed address, not blamed on a Secret Service.
+#[test]
+fn a_bus_address_list_is_an_error_and_a_malformed_guid_a_skip() {
+    let _env = env_lock();
+    let Some(session) = SecretServiceSession::start() else {
+        return;
+    };
+    session.secret_tool_store("kstlib", "db.url", "stored-in-keyring-5150");
+    let single = session.address().split(',').next().unwrap().to_string();
+    for list in [
+        format!("{single};"),
+        format!("unix:path=/nonexistent/bus;{single}"),
+    ] {
+        with_bus_address(&list, || {
+            let mut request = SecretRequest::new("db.url");
+            request.default = Some("the-default".into());
+            let mut resolver = SecretResolver::new(vec![provider(3000)]);
+            let err = resolver.resolve(&request).unwrap_err().to_string();
+            assert!(
+                err.contains("DBUS_SESSION_BUS_ADDRESS holds a list of addresses"),
+                "{list}: {err}"
+            );
+            assert_hidden(&err, &["stored-in-keyring-5150"]);
+        });
+    }
+    with_bus_address("unix:path=/nonexistent/a;unix:path=/nonexistent/b", || {
+        let mut keyring = KeyringProvider::new(settings(3000));
+        assert!(matches!(
+            keyring.lookup(&SecretRequest::new("db.url")),
+            Ok(Lookup::Skipped { .. })
+        ));
+    });
+    with_bus_address(&format!("{single},guid=zz"), || {
+        let mut keyring = KeyringProvider::new(settings(3000));
+        match keyring.lookup(&SecretRequest::new("db.url")) {
+            Ok(Lookup::Skipped { reason }) => assert!(reason.contains("GUID"), "{reason}"),
+            other => panic!("expected a skip, got {other:?}"),
+        }
+    });
+}
+
 #[test]
 fn a_secret_service_that_refuses_a_session_is_an_error_not_a_skip() {
     let _env = env_lock();

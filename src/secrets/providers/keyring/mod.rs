@@ -193,15 +193,25 @@ impl KeyringProvider {
             let backend = self.settings.backend;
             #[cfg(target_os = "linux")]
             if backend == KeyringBackend::SecretService {
-                if let Some(socket) = session_bus::missing_socket() {
-                    self.connection = Connection::Unavailable(
-                        format!(
-                            "no Secret Service reachable: no D-Bus session bus at {}",
-                            socket.display()
-                        )
-                        .into(),
-                    );
-                    return &self.connection;
+                match session_bus::look() {
+                    session_bus::SessionBus::Missing(socket) => {
+                        self.connection = Connection::Unavailable(
+                            format!(
+                                "no Secret Service reachable: no D-Bus session bus at {}",
+                                socket.display()
+                            )
+                            .into(),
+                        );
+                        return &self.connection;
+                    }
+                    session_bus::SessionBus::List => {
+                        self.connection = Connection::Failed(format!(
+                            "{}: DBUS_SESSION_BUS_ADDRESS holds a list of addresses (or ends with ';'), and the D-Bus library kstrun uses connects to a single address only; set it to the session bus's one address",
+                            self.describe()
+                        ));
+                        return &self.connection;
+                    }
+                    session_bus::SessionBus::Unknown => {}
                 }
             }
             self.connection =

@@ -7,34 +7,67 @@
 //! `DBUS_SESSION_BUS_ADDRESS`, else `$XDG_RUNTIME_DIR/bus`, else
 //! `/run/user/EUID/bus` — so when that address is one plain `unix:path=`
 //! socket and nothing is at that path, the tier is skipped without
-//! connecting. Any other address (an abstract socket, tcp, a list of
-//! addresses tried in turn) is left to zbus.
+//! connecting. An abstract socket or tcp is left to zbus.
+//!
+//! A list of addresses (`a;b`, or one address ending in `;`), which the
+//! D-Bus specification allows and libdbus tries in turn, zbus reads as one
+//! address whose last value runs on past the `;`: it would fail to connect
+//! and the tier would be skipped, handing a secret the keyring holds to a
+//! lower tier or a default. Such an address is named instead, unless no
+//! socket it lists exists.
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
 
-/// The session bus socket path when it certainly does not exist.
-pub(super) fn missing_socket() -> Option<PathBuf> {
-    let path = socket_path(std::env::var_os("DBUS_SESSION_BUS_ADDRESS"))?;
-    match std::fs::metadata(&path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(path),
-        _ => None,
-    }
+/// What the session bus address tells before anything connects.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum SessionBus {
+    /// Nothing is at the socket path(s) it names: there is no bus.
+    Missing(PathBuf),
+    /// A list of addresses, some of which may answer: zbus cannot use it.
+    List,
+    /// Anything else: left to zbus.
+    Unknown,
 }
 
-/// The socket path zbus would connect to, when it is a single `unix:path=`.
-fn socket_path(address: Option<OsString>) -> Option<PathBuf> {
+/// Reads `DBUS_SESSION_BUS_ADDRESS` (or the default place) and looks at the
+/// socket paths it names.
+pub(super) fn look() -> SessionBus {
+    classify(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS"),
+        |path| matches!(std::fs::metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound),
+    )
+}
+
+fn classify(address: Option<OsString>, missing: impl Fn(&PathBuf) -> bool) -> SessionBus {
     let Some(address) = address else {
         let runtime_dir = std::env::var_os("XDG_RUNTIME_DIR")
             .unwrap_or_else(|| format!("/run/user/{}", current_euid()).into());
-        return Some(PathBuf::from(runtime_dir).join("bus"));
+        let path = PathBuf::from(runtime_dir).join("bus");
+        return if missing(&path) {
+            SessionBus::Missing(path)
+        } else {
+            SessionBus::Unknown
+        };
     };
-    let address = address.to_str()?.trim_end_matches(';');
-    let options = address.strip_prefix("unix:")?;
-    if options.contains(';') {
-        return None;
+    let Some(text) = address.to_str() else {
+        return SessionBus::Unknown;
+    };
+    let entries: Vec<&str> = text.split(';').filter(|e| !e.is_empty()).collect();
+    let paths: Option<Vec<PathBuf>> = entries.iter().map(|entry| socket_path(entry)).collect();
+    match paths {
+        Some(paths) if !paths.is_empty() && paths.iter().all(&missing) => {
+            SessionBus::Missing(paths[0].clone())
+        }
+        _ if text.contains(';') => SessionBus::List,
+        _ => SessionBus::Unknown,
     }
+}
+
+/// The socket path of one address, when it is a plain `unix:path=`.
+fn socket_path(address: &str) -> Option<PathBuf> {
+    let options = address.strip_prefix("unix:")?;
     let mut path = None;
     for option in options.split(',') {
         let (key, value) = option.split_once('=')?;
@@ -74,30 +107,59 @@ fn unescape(value: &str) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
 
-    fn path_of(address: &str) -> Option<PathBuf> {
-        socket_path(Some(address.into()))
+    /// Classifies `address` where only the paths in `present` exist.
+    fn look_at(address: &str, present: &[&str]) -> SessionBus {
+        classify(Some(address.into()), |path| {
+            !present.iter().any(|p| path == &PathBuf::from(p))
+        })
     }
 
     #[test]
-    fn plain_unix_paths_are_read() {
-        assert_eq!(path_of("unix:path=/run/bus"), Some("/run/bus".into()));
+    fn a_plain_unix_path_with_nothing_there_is_no_bus() {
         assert_eq!(
-            path_of("unix:path=/tmp/a%20b,guid=0123abcd;"),
-            Some("/tmp/a b".into())
+            look_at("unix:path=/run/bus", &[]),
+            SessionBus::Missing("/run/bus".into())
         );
+        assert_eq!(
+            look_at("unix:path=/tmp/a%20b,guid=0123abcd;", &[]),
+            SessionBus::Missing("/tmp/a b".into())
+        );
+        assert_eq!(
+            look_at("unix:path=/a;unix:path=/b", &[]),
+            SessionBus::Missing("/a".into())
+        );
+        assert_eq!(
+            look_at("unix:path=/run/bus", &["/run/bus"]),
+            SessionBus::Unknown
+        );
+    }
+
+    #[test]
+    fn a_list_that_may_answer_is_named() {
+        for address in [
+            "unix:path=/run/bus;",
+            "unix:path=/a;unix:path=/run/bus",
+            "unix:abstract=/tmp/x;unix:path=/a",
+            "tcp:host=localhost,port=4000;",
+        ] {
+            assert_eq!(
+                look_at(address, &["/run/bus"]),
+                SessionBus::List,
+                "{address}"
+            );
+        }
     }
 
     #[test]
     fn anything_else_is_left_to_zbus() {
         for address in [
             "unix:abstract=/tmp/dbus-x",
-            "unix:path=/a;unix:path=/b",
             "tcp:host=localhost,port=4000",
             "unix:path=/bad%zz",
             "unix:tmpdir=/tmp",
             "",
         ] {
-            assert_eq!(path_of(address), None, "{address}");
+            assert_eq!(look_at(address, &[]), SessionBus::Unknown, "{address}");
         }
     }
 }

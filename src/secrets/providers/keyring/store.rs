@@ -136,7 +136,7 @@ mod platform {
     }
 
     /// Whether a failure to open a session means there is no Secret Service
-    /// to talk to: no bus (no address, an address nothing listens on or we
+    /// to talk to: no bus (no address or a malformed one, an address nothing listens on or we
     /// may not connect to — a socket left by a bus that died, a bus of
     /// another user inherited through `sudo -E` — or a bus that refuses us
     /// at the handshake), or
@@ -160,6 +160,8 @@ mod platform {
             secret_service::Error::Zbus(
                 zbus::Error::InputOutput(_)
                 | zbus::Error::Address(_)
+                // A malformed `guid=` of the address, read before connecting.
+                | zbus::Error::InvalidGUID
                 | zbus::Error::Connection(_, _)
                 | zbus::Error::Handshake(_),
             ) => true,
