@@ -243,7 +243,8 @@ impl Checker<'_> {
     }
 
     /// Lays `scope` over the manifest. Every other scope is checked too, laid
-    /// over the same manifest: a mistake in `[scopes.prod]` must fail
+    /// over the same manifest (narrowed to the entries it touches, see
+    /// `RawManifest::narrowed_for`): a mistake in `[scopes.prod]` must fail
     /// `kstrun check` where it runs, not the first run with `--scope prod`.
     /// (An unchosen scope's kstlib `config` is not read: that file may exist
     /// only where the scope is used.)
@@ -262,7 +263,9 @@ impl Checker<'_> {
                 ));
             }
             if Some(name.as_str()) != scope {
-                let overlaid = raw.clone().overlay(table.get_ref().clone());
+                let overlaid = raw
+                    .narrowed_for(table.get_ref())
+                    .overlay(table.get_ref().clone());
                 if let Err(mut e) = self.check(overlaid, folder, KstlibSettings::default()) {
                     // Checked although not chosen: name the scope, unless the
                     // mistake is the root's own (then it is reported as such).
