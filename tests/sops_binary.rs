@@ -106,6 +106,20 @@ fn the_identity_setting_reaches_the_sops_executable() {
         assert_eq!(record.value.as_str(), Some(expected), "{file}");
         assert_eq!(record.meta("backend"), Some("binary"), "{file}");
     }
+    // An unrelated key in ~/.ssh does not keep the setting from sops: sops
+    // 3.11 reads its default ssh keys and the variable's alike.
+    std::fs::create_dir(sandbox.path().join(".ssh")).unwrap();
+    std::fs::copy(
+        sandbox.private_copy("other-ssh-ed25519"),
+        sandbox.path().join(".ssh/id_ed25519"),
+    )
+    .unwrap();
+    let mut s = settings(&fixture("ssh.sops.yaml"), SopsBackend::Binary);
+    s.binary = sops.display().to_string();
+    s.identity = Some(sandbox.private_copy("test-ssh-ed25519"));
+    let mut r = resolver(s, sandbox.bare_env());
+    let record = r.resolve(&request(&["password"])).unwrap().expect("found");
+    assert_eq!(record.value.as_str(), Some("rule-secret"));
 }
 
 #[test]

@@ -306,4 +306,13 @@ fn open_key_files_draw_a_permission_warning() {
     let mut provider =
         SopsProvider::with_environment(settings(&fixture(FILE), SopsBackend::Native), env);
     assert!(provider.status().warnings.is_empty());
+    // A folder given by mistake, or a device, is no key file to chmod: it
+    // fails as a key, without advice to make it private.
+    for not_a_file in [sandbox.path().to_path_buf(), "/dev/null".into()] {
+        let env = sandbox.bare_env().with("SOPS_AGE_KEY_FILE", &not_a_file);
+        let mut provider =
+            SopsProvider::with_environment(settings(&fixture(FILE), SopsBackend::Native), env);
+        let warnings = provider.status().warnings.join("\n");
+        assert!(!warnings.contains("chmod"), "{warnings}");
+    }
 }

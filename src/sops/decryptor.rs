@@ -239,9 +239,8 @@ impl Decryptor {
     /// setting must be added to it: sops reads a key file from
     /// `SOPS_AGE_KEY_FILE` (an ssh key from `SOPS_AGE_SSH_PRIVATE_KEY_FILE`),
     /// which is set to the setting's file when it is not set already (sops
-    /// reads one file from each). An ssh key is not passed when `~/.ssh`
-    /// holds one of sops's default keys: with the variable set, sops would
-    /// no longer read those. `None`: the environment as it is.
+    /// reads one file from each; `~/.ssh`'s default keys it reads as well,
+    /// variable or not). `None`: the environment as it is.
     fn sops_environment(&self) -> Option<Environment> {
         let identity = self.options.identity.as_deref()?;
         let variable = identities::sops_variable_for(identity);
@@ -251,16 +250,6 @@ impl Decryptor {
         };
         if env.get(variable).is_some_and(|value| !value.is_empty()) {
             return None;
-        }
-        if variable == "SOPS_AGE_SSH_PRIVATE_KEY_FILE" {
-            let ssh = env.get("HOME").map(|home| Path::new(home).join(".ssh"));
-            if ssh.is_some_and(|ssh| {
-                ["id_ed25519", "id_rsa"]
-                    .iter()
-                    .any(|k| ssh.join(k).exists())
-            }) {
-                return None;
-            }
         }
         Some(env.with(variable, identity))
     }

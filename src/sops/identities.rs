@@ -317,9 +317,12 @@ impl Identities {
         self.text(name, &output.stdout);
     }
 
+    /// Warns about a key file others may read. Only a regular file: a pipe
+    /// (`<(pass show key)`) or a device has its mode for other reasons, and
+    /// `chmod 400 /tmp` for a folder given by mistake would be bad advice.
     fn check_permissions(&mut self, path: &Path, meta: &std::fs::Metadata) {
         #[cfg(unix)]
-        {
+        if meta.is_file() {
             use std::os::unix::fs::PermissionsExt;
             let mode = meta.permissions().mode() & 0o777;
             if mode & 0o044 != 0 {
