@@ -124,8 +124,8 @@ impl ChildEnv {
         // to pass (the common case) that work and those copies are skipped.
         if !pass.is_empty() {
             // A name the environment holds twice (possible through a direct
-            // `execve`) passes with its first value: the one `getenv`, the
-            // env tier and a shell see.
+            // `execve`) passes with its first value: the one `getenv` and
+            // the env tier see.
             let mut passed = HashSet::new();
             for (name, value) in std::env::vars_os() {
                 let name = name.into_vec();

@@ -16,7 +16,9 @@ Examples:
   kstrun -s DB_URL=database.url -- env    no manifest needed with -s
   kstrun check                            which provider answers each secret (no values)
   kstrun check --json                     in CI: 0 all resolve, 1 some missing, 125 bad manifest
-  kstrun export --format dotenv > .env    the child's environment, for docker --env-file
+  kstrun export --format dotenv | docker run --env-file /dev/stdin app
+                                          the child's environment, into a pipe (the one
+                                          command that prints values: keep them off disk)
   ENTRYPOINT [\"kstrun\", \"--init\", \"--\"]   in a Dockerfile; mount the age key as a secret
                                           and set SOPS_AGE_KEY_FILE=/run/secrets/age-key
   run: ; kstrun -- cargo run              in a Makefile
