@@ -40,11 +40,12 @@ use crate::error::Error;
 use crate::exec::{ExecFailure, Program};
 use crate::hardening::ProcessState;
 use crate::signals::{self, Received, SignalSet};
+use crate::terminal::Terminal;
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::libc;
 use nix::unistd::{fork, ForkResult, Pid};
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 
 /// How signals reach the child.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,55 +186,12 @@ fn forward_signal(received: Received, child: Pid, target: i32, terminal: Option<
     }
 }
 
-/// The controlling terminal, and kstrun's own process group.
-struct Terminal {
-    tty: OwnedFd,
-    own_group: Pid,
-}
-
+/// What `--init` does with the terminal beyond lending it (`crate::terminal`).
 impl Terminal {
-    /// The controlling terminal (whatever stdin is), for kstrun's group
-    /// `own_group`; `None` without one.
-    /// Kept also when kstrun starts in the background: once brought to the
-    /// foreground (`fg`), it hands the terminal on. `None` too when kstrun's
-    /// process group lies outside its PID namespace (`unshare --pid --fork`):
-    /// there the group and the terminal's foreground both read as 0, which
-    /// would pass for "kstrun holds the terminal" when it does not.
-    fn controlling(own_group: Pid) -> Option<Terminal> {
-        if own_group.as_raw() <= 0 {
-            return None;
-        }
-        let flags = OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC;
-        let fd = nix::fcntl::open("/dev/tty", flags, nix::sys::stat::Mode::empty()).ok()?;
-        // SAFETY: `open` just returned this descriptor, owned by no one else.
-        let tty = unsafe { OwnedFd::from_raw_fd(fd) };
-        Some(Terminal { tty, own_group })
-    }
-
     /// Gives the terminal to `child`'s group if kstrun's group holds it.
     fn hand_over_if_foreground(&self, child: Pid) {
         if self.in_foreground() {
             self.give_to(child);
-        }
-    }
-
-    /// Whether kstrun's group holds the terminal's foreground now.
-    fn in_foreground(&self) -> bool {
-        nix::unistd::tcgetpgrp(&self.tty) == Ok(self.own_group)
-    }
-
-    /// Gives the foreground to `group`. SIGTTOU is blocked in kstrun (or
-    /// ignored by its caller), so this works from the background too.
-    fn give_to(&self, group: Pid) {
-        let _ = nix::unistd::tcsetpgrp(&self.tty, group);
-    }
-
-    /// Gives the foreground back to kstrun's own group, if `child`'s group
-    /// holds it: not when the shell has it (the job was put in the
-    /// background with `bg`), which would take the terminal from the shell.
-    fn take_back_from(&self, child: Pid) {
-        if nix::unistd::tcgetpgrp(&self.tty) == Ok(child) {
-            self.give_to(self.own_group);
         }
     }
 
@@ -248,7 +206,7 @@ impl Terminal {
     ///   child's alone: kstrun keeps forwarding and reaping.
     fn follow_stop(&self, child: Pid, signal: i32) {
         let touched_terminal = matches!(signal, libc::SIGTTIN | libc::SIGTTOU);
-        if nix::unistd::tcgetpgrp(&self.tty) == Ok(child) {
+        if self.held_by(child) {
             self.stop_with(child, false);
         } else if touched_terminal && self.in_foreground() {
             self.give_to(child);

@@ -125,11 +125,15 @@ pub fn stop_helpers() {
 }
 
 #[cfg(target_os = "linux")]
-pub use linux::{arm, watch, watch_unless_regular, Watcher};
+pub use linux::{arm, interrupted_at_terminal, watch, watch_unless_regular, Watcher};
 
 /// Elsewhere interrupts are not watched: nothing to start.
 #[cfg(not(target_os = "linux"))]
 pub fn watch() {}
+
+/// Elsewhere interrupts are not watched: the caller reports the error.
+#[cfg(not(target_os = "linux"))]
+pub fn interrupted_at_terminal(_signo: i32) {}
 
 /// Elsewhere interrupts are not watched: nothing to start.
 #[cfg(not(target_os = "linux"))]
@@ -141,7 +145,7 @@ mod linux {
     use crate::error::Error;
     use crate::hardening::ProcessState;
     use crate::report::Reporter;
-    use crate::signals::{Received, SignalSet};
+    use crate::signals::SignalSet;
     use nix::libc;
     use nix::sys::signal::{kill, Signal};
     use nix::unistd::Pid;
@@ -227,7 +231,7 @@ mod linux {
             let phase = lock(&PHASE);
             if *phase == Phase::Resolving && !received.is_from_self() {
                 // Holding the lock: the main thread cannot start the child now.
-                interrupted(received, &report);
+                interrupted(received.signo, &report);
             }
             if *phase == Phase::Starting {
                 if !received.is_from_self() {
@@ -242,10 +246,26 @@ mod linux {
         }
     }
 
+    /// A helper that held the terminal died of `signo` typed there (Ctrl-C
+    /// goes to the terminal's foreground group, the helper's, not to
+    /// kstrun): kstrun stops as if the signal had reached it — exits 128+N
+    /// — when it watches that signal and nothing has started. Returns
+    /// otherwise (for a library caller, the helper's failure is the error).
+    pub fn interrupted_at_terminal(signo: i32) {
+        let report = match lock(&ARMED).as_ref() {
+            Some(armed) if armed.watched.contains(signo) => armed.report,
+            _ => return,
+        };
+        let phase = lock(&PHASE);
+        if *phase == Phase::Resolving {
+            interrupted(signo, &report);
+        }
+    }
+
     /// Stops the helpers, reports, and exits with 128+N.
-    fn interrupted(received: Received, report: &Reporter) -> ! {
+    fn interrupted(signo: i32, report: &Reporter) -> ! {
         stop_helpers();
-        let error = Error::Interrupted(received.signo);
+        let error = Error::Interrupted(signo);
         report.error(&error.to_string());
         std::process::exit(error.exit_status());
     }
@@ -273,7 +293,7 @@ mod linux {
                 }
                 None => {
                     if let Some(received) = armed.watched.take_pending() {
-                        interrupted(received, &armed.report);
+                        interrupted(received.signo, &armed.report);
                     }
                 }
             }

@@ -33,6 +33,8 @@ pub mod signals;
 pub mod sops;
 mod stack;
 pub mod startup;
+#[cfg(target_os = "linux")]
+mod terminal;
 mod text;
 mod yaml_events;
 

@@ -223,3 +223,119 @@ fn a_key_with_a_dotted_segment_is_shown_as_its_segments() {
     assert!(!stdout.contains("key=pass.word"), "{stdout}");
     assert_no_leak(&output, &["dotted-secret"]);
 }
+
+/// Runs `kstrun ARGS` on a fresh pseudo-terminal as its foreground job
+/// (Python's `pty`, environment `env`), types `answer` once `prompt` shows,
+/// and returns kstrun's exit status and all the terminal showed. `None`
+/// when python3 is not there.
+fn at_a_terminal(
+    args: &[&str],
+    env: &[(&str, &str)],
+    prompt: &str,
+    answer: &str,
+) -> Option<(i32, String)> {
+    const DRIVER: &str = r#"
+import os, pty, select, sys, time
+prompt, answer, env_pairs, args = sys.argv[1].encode(), sys.argv[2].encode(), sys.argv[3], sys.argv[4:]
+pid, fd = pty.fork()
+if pid == 0:
+    env = dict(pair.split("=", 1) for pair in env_pairs.split("\n") if pair)
+    os.execve(args[0], args, env)
+out, typed, done, status, end = b"", False, 0, 0, time.time() + 20
+while time.time() < end:
+    if select.select([fd], [], [], 0.05)[0]:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    if not typed and prompt in out:
+        time.sleep(0.2)
+        os.write(fd, answer)
+        typed = True
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        break
+if not done:
+    if time.time() >= end:
+        os.kill(pid, 9)
+    done, status = os.waitpid(pid, 0)
+try:
+    while select.select([fd], [], [], 0.1)[0]:
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            break
+        out += chunk
+except OSError:
+    pass
+code = os.waitstatus_to_exitcode(status)
+sys.stdout.write("%d\n%s" % (code, out.decode(errors="replace")))
+"#;
+    let env: String = env.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+    let output = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(DRIVER)
+        .args([prompt, answer, &env])
+        .args(args)
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let (code, shown) = text.split_once('\n')?;
+    Some((code.parse().ok()?, shown.to_string()))
+}
+
+/// A key command that asks for a passphrase at the terminal (as `age -d
+/// key.age` does) gets the terminal while it runs: its prompt is answered,
+/// without echo, and the secret resolves; Ctrl-C there stops kstrun as an
+/// interrupt (130), not as a failed key to try again.
+#[test]
+fn a_key_command_may_prompt_at_the_terminal() {
+    let sandbox = Sandbox::new();
+    let key = fixture("test-age-key.txt");
+    let key_cmd = sandbox.write(
+        "ask.sh",
+        format!(
+            "#!/bin/sh\nprintf 'passphrase: ' > /dev/tty\nstty -echo < /dev/tty\nread -r line < /dev/tty\nstty echo < /dev/tty\necho > /dev/tty\n[ \"$line\" = pw-4711 ] && cat '{}'\n",
+            key.display()
+        )
+        .as_bytes(),
+    );
+    set_mode(&key_cmd, 0o755);
+    sandbox.manifest(&format!(
+        "[providers.sops]\npath = \"{}\"\nbackend = \"native\"\ntimeout_ms = 5000\n[secrets]\nSMTP = \"mail.smtp.password\"\n",
+        fixture("basic.sops.yaml").display()
+    ));
+    let kstrun = env!("CARGO_BIN_EXE_kstrun");
+    let manifest = sandbox.path().join("kstrun.toml").display().to_string();
+    let args = [
+        kstrun,
+        "-m",
+        &manifest,
+        "--",
+        "/bin/sh",
+        "-c",
+        "echo \"got:$SMTP\"",
+    ];
+    let env = [
+        ("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        ("SOPS_AGE_KEY_CMD", key_cmd.to_str().unwrap()),
+    ];
+    let Some((status, shown)) = at_a_terminal(&args, &env, "passphrase: ", "pw-4711\r") else {
+        eprintln!("skipping: no python3");
+        return;
+    };
+    assert_eq!(status, 0, "{shown}");
+    assert!(shown.contains("got:hunter2"), "{shown}");
+    assert!(
+        !shown.contains("pw-4711"),
+        "the passphrase was echoed: {shown}"
+    );
+
+    let (status, shown) = at_a_terminal(&args, &env, "passphrase: ", "\x03").unwrap();
+    assert_eq!(status, 130, "{shown}");
+    assert!(shown.contains("interrupted"), "{shown}");
+    assert_eq!(shown.matches("passphrase: ").count(), 1, "{shown}");
+    assert!(!shown.contains("got:"), "{shown}");
+}

@@ -7,6 +7,8 @@
 //! kills anything it started. Every running helper is registered, so an
 //! interrupt (SIGINT/SIGTERM/SIGHUP while resolving) can stop them all from
 //! another thread with [`interrupt`]; after that, new helpers refuse to start.
+//! At a terminal, a helper gets its foreground while it runs (a passphrase
+//! prompt; see `crate::terminal`).
 
 use super::error::{ErrorKind, Result, SopsError};
 use super::identities::Environment;
@@ -136,6 +138,12 @@ pub fn run(
     })?;
     let stdout_pipe = child.stdout.take();
     let stderr_pipe = child.stderr.take();
+    // A helper may prompt (a passphrase): at a terminal it gets the
+    // foreground, as a shell's job would, until it is reaped.
+    #[cfg(target_os = "linux")]
+    let loan = i32::try_from(child.id())
+        .ok()
+        .and_then(|pid| crate::terminal::Terminal::lend(nix::unistd::Pid::from_raw(pid)));
     let child = Arc::new(Mutex::new(child));
     running.push(Arc::clone(&child));
     drop(running);
@@ -159,6 +167,11 @@ pub fn run(
     let result = wait(&child, &readers, timeout);
     lock(&RUNNING).retain(|c| !Arc::ptr_eq(c, &child));
     let status = lock(&child).wait();
+    #[cfg(target_os = "linux")]
+    if let Some(loan) = loan {
+        drop(loan);
+        interrupted_at_terminal(&status)?;
+    }
     // After an error a reader may still be blocked on a pipe that a process
     // outside the killed group holds: it is left to end with that process.
     result?;
@@ -179,6 +192,25 @@ pub fn run(
         stdout,
         stderr,
     })
+}
+
+/// A helper that had the terminal and died of SIGINT was stopped with
+/// Ctrl-C, which reached it rather than kstrun: kstrun ends as interrupted
+/// (see `crate::interrupt::interrupted_at_terminal`); a library caller gets
+/// an `Interrupted` error, which no other backend is tried after.
+#[cfg(target_os = "linux")]
+fn interrupted_at_terminal(status: &std::io::Result<ExitStatus>) -> Result<()> {
+    use std::os::unix::process::ExitStatusExt;
+    match status.as_ref().ok().and_then(ExitStatus::signal) {
+        Some(nix::libc::SIGINT) => {
+            crate::interrupt::interrupted_at_terminal(nix::libc::SIGINT);
+            Err(SopsError::new(
+                ErrorKind::Interrupted,
+                "interrupted at the terminal".to_string(),
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Waits until the helper has exited and its output pipes are closed, or
