@@ -658,3 +658,23 @@ fn nix_is_root() -> bool {
         })
         .unwrap_or(false)
 }
+
+/// The root as written is checked in a scoped run too, even when the chosen
+/// scope replaces the entry it gets wrong and another scope leaves it alone.
+#[test]
+fn a_root_mistake_fails_a_scoped_run() {
+    let sandbox = Sandbox::new();
+    sandbox.manifest(
+        "[secrets]\nA = { path = \"a.b\", as = \"bogus\" }\n[scopes.prod.secrets]\nA = \"x.y\"\n[scopes.dev]\npass = [\"PATH\"]\n",
+    );
+    let output = sandbox
+        .kstrun()
+        .args(["--scope", "prod", "check"])
+        .output()
+        .unwrap();
+    assert_failed_125(&output, &["kstrun.toml:2:", "unknown 'as' value 'bogus'"]);
+    assert!(
+        !String::from_utf8_lossy(&output.stderr).contains("with scope"),
+        "{output:?}"
+    );
+}

@@ -456,12 +456,17 @@ fn the_same_file_twice_is_shredded_once() {
     assert!(!file.exists());
 }
 
-/// Runs `kstrun shred FILE` with stdin on a pseudo-terminal and `answer` typed.
+/// Runs `kstrun shred plain.env` with stdin on a pseudo-terminal and `answer` typed.
 fn answer_prompt(dir: &Path, answer: &str) -> (i32, String) {
+    answer_prompt_for(dir, "plain.env", answer)
+}
+
+/// Runs `kstrun shred FILE` with stdin on a pseudo-terminal and `answer` typed.
+fn answer_prompt_for(dir: &Path, file: &str, answer: &str) -> (i32, String) {
     let pty = nix::pty::openpty(None, None).expect("openpty");
     let mut master = fs::File::from(pty.master);
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_kstrun"))
-        .args(["shred", "--method", "overwrite", "plain.env"])
+        .args(["shred", "--method", "overwrite", file])
         .current_dir(dir)
         .stdin(Stdio::from(pty.slave))
         .stdout(Stdio::piped())
@@ -500,6 +505,23 @@ fn the_prompt_keeps_the_file_unless_answered_yes() {
         assert_eq!(status, 0, "{answer:?}: {stderr}");
         assert!(!file.exists(), "{answer:?}");
     }
+}
+
+/// A file name holding control characters is asked about as escapes: it
+/// cannot clear the screen or rewrite the question it appears in.
+#[test]
+fn the_prompt_shows_control_characters_as_escapes() {
+    let dir = canonical_dir();
+    let name = "a\x1b[2J\rb";
+    let file = plaintext(dir.path(), name);
+    let (status, stderr) = answer_prompt_for(dir.path(), name, "no\n");
+    assert_eq!(status, 1, "{stderr}");
+    assert!(stderr.contains("'a\\u{1b}[2J\\rb'"), "{stderr}");
+    assert!(
+        !stderr.contains('\x1b') && !stderr.contains('\r'),
+        "{stderr}"
+    );
+    assert!(file.exists());
 }
 
 #[test]

@@ -276,6 +276,10 @@ impl Checker<'_> {
             }
         }
         let Some(name) = scope else { return Ok(raw) };
+        // The root as written is checked too (once, however many scopes):
+        // the chosen scope may replace an entry the root gets wrong, and
+        // the narrowed checks above looked only at the entries they touch.
+        self.check(raw.clone(), folder, KstlibSettings::default())?;
         match scopes.shift_remove(name) {
             Some(table) => Ok(raw.overlay(table.into_inner())),
             None => {

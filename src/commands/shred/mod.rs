@@ -158,10 +158,12 @@ fn confirm(targets: &[Target]) -> bool {
         .map(|t| format!("'{}'", t.path.display()))
         .collect();
     let mut stderr = std::io::stderr().lock();
+    // File names may hold control characters: the question must show the
+    // files as they are, not let a name rewrite the line it is asked on.
     let _ = write!(
         stderr,
         "kstrun: overwrite and delete {}? This cannot be undone. [y/N] ",
-        names.join(", ")
+        crate::report::printable(&names.join(", "))
     );
     let _ = stderr.flush();
     drop(stderr);
