@@ -40,7 +40,7 @@ use crate::error::Error;
 use crate::exec::{ExecFailure, Program};
 use crate::hardening::ProcessState;
 use crate::signals::{self, Received, SignalSet};
-use crate::terminal::Terminal;
+use crate::terminal::{stop_as_a_job, Terminal};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::libc;
@@ -244,30 +244,6 @@ fn continue_group(child: Pid) {
     unsafe {
         libc::kill(-child.as_raw(), libc::SIGCONT);
     }
-}
-
-/// Stops kstrun as a job stops: by SIGTSTP's default action, which the
-/// kernel skips when kstrun's process group is orphaned (no shell is left
-/// to continue it), unlike a SIGSTOP. SIGTSTP is blocked for the supervisor
-/// to take; it is let through for this one delivery. A caller that ignores
-/// SIGTSTP keeps kstrun from stopping, as it would kstrun's child. Returns
-/// whether kstrun stopped: a SIGCONT (blocked for the supervisor, which
-/// forwards it next) is then pending.
-fn stop_as_a_job() -> bool {
-    let mut stop = SignalSet::empty();
-    stop.add(libc::SIGTSTP);
-    let was_blocked = SignalSet::current_mask().contains(libc::SIGTSTP);
-    let continued_before = SignalSet::pending().contains(libc::SIGCONT);
-    // SAFETY: raise(2) involves no memory.
-    unsafe {
-        libc::raise(libc::SIGTSTP);
-    }
-    // Delivered as the mask opens: kstrun stops here until continued.
-    let _ = stop.unblock();
-    if was_blocked {
-        let _ = stop.block();
-    }
-    continued_before || SignalSet::pending().contains(libc::SIGCONT)
 }
 
 /// The forked child: own process group unless told otherwise (with the

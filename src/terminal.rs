@@ -11,10 +11,14 @@
 //! gives such a helper the foreground for as long as it runs, as a shell
 //! gives it to a job, and the [`Loan`] takes it back.
 
+use crate::signals::SignalSet;
 use nix::fcntl::OFlag;
-use nix::sys::signal::{pthread_sigmask, SigSet, SigmaskHow, Signal};
+use nix::libc;
+use nix::sys::signal::{killpg, pthread_sigmask, SigSet, SigmaskHow, Signal};
+use nix::sys::termios::{tcgetattr, tcsetattr, SetArg, Termios};
 use nix::unistd::Pid;
 use std::os::fd::{FromRawFd, OwnedFd};
+use std::sync::{Mutex, MutexGuard};
 
 /// The controlling terminal, and kstrun's own process group.
 pub(crate) struct Terminal {
@@ -78,28 +82,131 @@ impl Terminal {
     /// Lends the terminal to `helper`'s process group, when kstrun's group
     /// holds its foreground; `None` otherwise (no terminal, or kstrun runs
     /// in the background, where a prompt could not be answered anyway).
+    /// The terminal's modes are kept, to be set again when it comes back:
+    /// a helper killed at its prompt (Ctrl-C, the deadline) leaves echo off.
     pub(crate) fn lend(helper: Pid) -> Option<Loan> {
         let terminal = Terminal::controlling(nix::unistd::getpgrp())?;
         if !terminal.in_foreground() {
             return None;
         }
+        let modes = tcgetattr(&terminal.tty).ok();
         terminal.give_to(helper);
         // A helper that reached for the terminal before it had it was
         // stopped there: it goes on now, and its read or mode change is
         // tried again.
-        let _ = nix::sys::signal::killpg(helper, Signal::SIGCONT);
-        Some(Loan { terminal, helper })
+        let _ = killpg(helper, Signal::SIGCONT);
+        *lock(&LENT) = Some(Lent {
+            terminal,
+            helper,
+            modes,
+            helper_modes: None,
+        });
+        // An interrupt exits from the watcher thread, past the loan's drop.
+        crate::interrupt::on_interrupt(take_back_lent);
+        Some(Loan { _lent: () })
+    }
+
+    /// Sets the terminal's modes, if known.
+    fn set_modes(&self, modes: Option<&Termios>) {
+        if let Some(modes) = modes {
+            let _ = tcsetattr(&self.tty, SetArg::TCSANOW, modes);
+        }
+    }
+}
+
+/// Stops kstrun as a job stops: by SIGTSTP's default action, which the
+/// kernel skips when kstrun's process group is orphaned (no shell is left
+/// to continue it), unlike a SIGSTOP. SIGTSTP is let through for this one
+/// delivery where it is blocked (`--init` blocks it for the supervisor to
+/// take). A caller that ignores SIGTSTP keeps kstrun from stopping. Returns
+/// whether kstrun stopped, where that can be told: a SIGCONT that continued
+/// it is then pending if blocked (as under `--init`).
+pub(crate) fn stop_as_a_job() -> bool {
+    let mut stop = SignalSet::empty();
+    stop.add(libc::SIGTSTP);
+    let was_blocked = SignalSet::current_mask().contains(libc::SIGTSTP);
+    let continued_before = SignalSet::pending().contains(libc::SIGCONT);
+    // SAFETY: raise(2) involves no memory.
+    unsafe {
+        libc::raise(libc::SIGTSTP);
+    }
+    // Delivered as the mask opens: kstrun stops here until continued.
+    let _ = stop.unblock();
+    if was_blocked {
+        let _ = stop.block();
+    }
+    continued_before || SignalSet::pending().contains(libc::SIGCONT)
+}
+
+/// The terminal as lent: to whom, and its modes before the loan and, while
+/// the helper is stopped, the helper's.
+struct Lent {
+    terminal: Terminal,
+    helper: Pid,
+    modes: Option<Termios>,
+    helper_modes: Option<Termios>,
+}
+
+/// The terminal lent now, if any: kept here rather than in the [`Loan`] so
+/// that an interrupt, which exits from the watcher thread, can take it back.
+static LENT: Mutex<Option<Lent>> = Mutex::new(None);
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Takes the lent terminal back, if lent, with the modes it had before.
+fn take_back_lent() {
+    let Some(lent) = lock(&LENT).take() else {
+        return;
+    };
+    lent.terminal.take_back_from(lent.helper);
+    if lent.terminal.in_foreground() {
+        lent.terminal.set_modes(lent.modes.as_ref());
     }
 }
 
 /// The terminal lent to a helper; taken back when dropped.
 pub(crate) struct Loan {
-    terminal: Terminal,
-    helper: Pid,
+    _lent: (),
+}
+
+impl Loan {
+    /// The helper stopped while it held the terminal (Ctrl-Z at its
+    /// prompt): as a shell's job, kstrun takes the terminal back, with the
+    /// modes it had before the loan (the helper's are kept), and stops, so
+    /// that the shell gets its terminal.
+    pub(crate) fn pause(&self) {
+        if let Some(lent) = lock(&LENT).as_mut() {
+            lent.helper_modes = tcgetattr(&lent.terminal.tty).ok();
+            lent.terminal.take_back_from(lent.helper);
+            lent.terminal.set_modes(lent.modes.as_ref());
+        }
+        stop_as_a_job();
+    }
+
+    /// After [`Loan::pause`]: once kstrun is in the foreground again (`fg`),
+    /// gives the helper the terminal, with its modes, and continues it.
+    /// Whether it did.
+    pub(crate) fn resume_if_foreground(&self) -> bool {
+        let guard = lock(&LENT);
+        let Some(lent) = guard.as_ref() else {
+            return false;
+        };
+        if !lent.terminal.in_foreground() {
+            return false;
+        }
+        lent.terminal.set_modes(lent.helper_modes.as_ref());
+        lent.terminal.give_to(lent.helper);
+        let _ = killpg(lent.helper, Signal::SIGCONT);
+        true
+    }
 }
 
 impl Drop for Loan {
     fn drop(&mut self) {
-        self.terminal.take_back_from(self.helper);
+        take_back_lent();
     }
 }

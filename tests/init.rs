@@ -5,7 +5,7 @@
 mod process_common;
 
 use nix::libc;
-use process_common::{gone_within, send, wait_within, Lines, Sandbox};
+use process_common::{at_a_terminal, gone_within, send, wait_within, Lines, Sandbox};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -282,44 +282,6 @@ fn sigkill_of_the_supervisor_does_not_orphan_a_running_secret() {
     assert!(gone_within(grandchild, WAIT));
     let left = process_common::memfds_named(&var);
     assert!(left.is_empty(), "{left:?}");
-}
-
-/// Runs an interactive bash on a fresh pseudo-terminal (Python's `pty`),
-/// types `steps` into it (`sleep:S` waits, anything else is typed), and
-/// returns all it printed. `None` when python3 is not there.
-fn at_a_terminal(steps: &[&str]) -> Option<String> {
-    const DRIVER: &str = r#"
-import os, pty, select, sys, time
-pid, fd = pty.fork()
-if pid == 0:
-    os.environ["PS1"] = "$ "
-    os.execvp("bash", ["bash", "--norc", "--noprofile", "-i"])
-out = b""
-def drain(seconds):
-    global out
-    end = time.time() + seconds
-    while time.time() < end:
-        if select.select([fd], [], [], 0.05)[0]:
-            try:
-                out += os.read(fd, 4096)
-            except OSError:
-                return
-for step in sys.argv[1:]:
-    if step.startswith("sleep:"):
-        drain(float(step[6:]))
-    else:
-        os.write(fd, step.encode())
-drain(0.5)
-sys.stdout.write(out.decode(errors="replace"))
-os.kill(pid, 9)
-"#;
-    let output = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(DRIVER)
-        .args(steps)
-        .output()
-        .ok()?;
-    Some(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 /// At a terminal, `--init` treats its child as a shell treats a job: Ctrl-Z

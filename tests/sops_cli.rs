@@ -224,118 +224,121 @@ fn a_key_with_a_dotted_segment_is_shown_as_its_segments() {
     assert_no_leak(&output, &["dotted-secret"]);
 }
 
-/// Runs `kstrun ARGS` on a fresh pseudo-terminal as its foreground job
-/// (Python's `pty`, environment `env`), types `answer` once `prompt` shows,
-/// and returns kstrun's exit status and all the terminal showed. `None`
-/// when python3 is not there.
-fn at_a_terminal(
-    args: &[&str],
-    env: &[(&str, &str)],
-    prompt: &str,
-    answer: &str,
-) -> Option<(i32, String)> {
-    const DRIVER: &str = r#"
-import os, pty, select, sys, time
-prompt, answer, env_pairs, args = sys.argv[1].encode(), sys.argv[2].encode(), sys.argv[3], sys.argv[4:]
-pid, fd = pty.fork()
-if pid == 0:
-    env = dict(pair.split("=", 1) for pair in env_pairs.split("\n") if pair)
-    os.execve(args[0], args, env)
-out, typed, done, status, end = b"", False, 0, 0, time.time() + 20
-while time.time() < end:
-    if select.select([fd], [], [], 0.05)[0]:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    if not typed and prompt in out:
-        time.sleep(0.2)
-        os.write(fd, answer)
-        typed = True
-    done, status = os.waitpid(pid, os.WNOHANG)
-    if done:
-        break
-if not done:
-    if time.time() >= end:
-        os.kill(pid, 9)
-    done, status = os.waitpid(pid, 0)
-try:
-    while select.select([fd], [], [], 0.1)[0]:
-        chunk = os.read(fd, 4096)
-        if not chunk:
-            break
-        out += chunk
-except OSError:
-    pass
-code = os.waitstatus_to_exitcode(status)
-sys.stdout.write("%d\n%s" % (code, out.decode(errors="replace")))
-"#;
-    let env: String = env.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
-    let output = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(DRIVER)
-        .args([prompt, answer, &env])
-        .args(args)
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    let (code, shown) = text.split_once('\n')?;
-    Some((code.parse().ok()?, shown.to_string()))
-}
-
 /// A key command that asks for a passphrase at the terminal (as `age -d
-/// key.age` does) gets the terminal while it runs: its prompt is answered,
-/// without echo, and the secret resolves; Ctrl-C there stops kstrun as an
-/// interrupt (130), not as a failed key to try again.
+/// key.age` does; here a shell script) gets the terminal while it runs,
+/// with kstrun started from an interactive shell: its prompt is answered
+/// without echo and the secret resolves; Ctrl-Z at the prompt stops the
+/// run as the shell's job and `fg` brings the prompt back; Ctrl-C there
+/// stops kstrun as an interrupt (130), not as a failed key to try another
+/// way, as SIGTERM does (143); and an unanswered prompt fails at the
+/// deadline. Each time the shell gets its terminal back, echo on.
 #[test]
 fn a_key_command_may_prompt_at_the_terminal() {
     let sandbox = Sandbox::new();
-    let key = fixture("test-age-key.txt");
     let key_cmd = sandbox.write(
         "ask.sh",
         format!(
             "#!/bin/sh\nprintf 'passphrase: ' > /dev/tty\nstty -echo < /dev/tty\nread -r line < /dev/tty\nstty echo < /dev/tty\necho > /dev/tty\n[ \"$line\" = pw-4711 ] && cat '{}'\n",
-            key.display()
+            fixture("test-age-key.txt").display()
         )
         .as_bytes(),
     );
     set_mode(&key_cmd, 0o755);
     sandbox.manifest(&format!(
-        "[providers.sops]\npath = \"{}\"\nbackend = \"native\"\ntimeout_ms = 5000\n[secrets]\nSMTP = \"mail.smtp.password\"\n",
+        "[providers.sops]\npath = \"{}\"\nbackend = \"native\"\ntimeout_ms = 4000\n[secrets]\nSMTP = \"mail.smtp.password\"\n",
         fixture("basic.sops.yaml").display()
     ));
-    let kstrun = env!("CARGO_BIN_EXE_kstrun");
-    let manifest = sandbox.path().join("kstrun.toml").display().to_string();
-    let args = [
-        kstrun,
-        "-m",
-        &manifest,
-        "--",
-        "/bin/sh",
-        "-c",
-        "echo \"got:$SMTP\"",
-    ];
-    let env = [
-        ("PATH", "/usr/local/bin:/usr/bin:/bin"),
-        ("SOPS_AGE_KEY_CMD", key_cmd.to_str().unwrap()),
-    ];
-    let Some((status, shown)) = at_a_terminal(&args, &env, "passphrase: ", "pw-4711\r") else {
+    let run = format!(
+        "SOPS_AGE_KEY_CMD={} {} -m {} -- /bin/sh -c 'echo got:$SMTP'; echo status-$?; stty -a | grep -o -- ' -*echo ' | head -n 1\n",
+        key_cmd.display(),
+        env!("CARGO_BIN_EXE_kstrun"),
+        sandbox.path().join("kstrun.toml").display()
+    );
+    let Some(answered) =
+        common::at_a_terminal(&["sleep:0.5", &run, "sleep:1", "pw-4711\n", "sleep:1"])
+    else {
         eprintln!("skipping: no python3");
         return;
     };
-    assert_eq!(status, 0, "{shown}");
-    assert!(shown.contains("got:hunter2"), "{shown}");
+    assert!(answered.contains("got:hunter2"), "{answered}");
+    assert!(answered.contains("status-0"), "{answered}");
     assert!(
-        !shown.contains("pw-4711"),
-        "the passphrase was echoed: {shown}"
+        !answered.contains("pw-4711"),
+        "the passphrase was echoed: {answered}"
+    );
+    assert!(answered.contains(" echo "), "{answered}");
+
+    let stopped = common::at_a_terminal(&[
+        "sleep:0.5",
+        &run,
+        "sleep:1",
+        "\x1a",
+        "sleep:0.5",
+        "echo shell-has-it\n",
+        "sleep:0.3",
+        "fg\n",
+        "sleep:0.5",
+        "pw-4711\n",
+        "sleep:1",
+    ])
+    .unwrap();
+    // The shell goes on with its command line once the job stops (148:
+    // SIGTSTP), and has the terminal, echo on, until `fg`.
+    assert!(stopped.contains("Stopped"), "{stopped}");
+    assert!(stopped.contains("status-148\r\n echo "), "{stopped}");
+    assert!(stopped.contains("shell-has-it"), "{stopped}");
+    assert!(stopped.contains("got:hunter2"), "{stopped}");
+    assert!(
+        !stopped.contains("pw-4711"),
+        "the passphrase was echoed: {stopped}"
     );
 
-    let (status, shown) = at_a_terminal(&args, &env, "passphrase: ", "\x03").unwrap();
-    assert_eq!(status, 130, "{shown}");
-    assert!(shown.contains("interrupted"), "{shown}");
-    assert_eq!(shown.matches("passphrase: ").count(), 1, "{shown}");
-    assert!(!shown.contains("got:"), "{shown}");
+    let interrupted =
+        common::at_a_terminal(&["sleep:0.5", &run, "sleep:1", "\x03", "sleep:1"]).unwrap();
+    assert!(interrupted.contains("status-130"), "{interrupted}");
+    assert!(interrupted.contains("interrupted"), "{interrupted}");
+    assert_eq!(
+        interrupted.matches("passphrase: ").count(),
+        1,
+        "{interrupted}"
+    );
+    assert!(!interrupted.contains("got:hunter2"), "{interrupted}");
+    assert!(interrupted.contains(" echo "), "{interrupted}");
+
+    // SIGTERM at the prompt: kstrun exits from its interrupt watcher, which
+    // gives the terminal back first; the shell reads the next line.
+    let kill_later = format!(
+        "(sleep 1.5; pkill -TERM -f -- '^{} -m {}') &\n",
+        env!("CARGO_BIN_EXE_kstrun"),
+        sandbox.path().join("kstrun.toml").display()
+    );
+    let terminated = common::at_a_terminal(&[
+        "sleep:0.5",
+        &kill_later,
+        "sleep:0.2",
+        &run,
+        "sleep:2.5",
+        "echo shell-reads-on\n",
+        "sleep:0.5",
+    ])
+    .unwrap();
+    let after = terminated.split_once("status-143").map(|(_, after)| after);
+    assert!(
+        after.is_some_and(|after| after.starts_with("\r\n echo ")),
+        "{terminated}"
+    );
+    // Typed and then printed: the shell ran it.
+    assert_eq!(
+        terminated.matches("shell-reads-on").count(),
+        2,
+        "{terminated}"
+    );
+
+    let unanswered = common::at_a_terminal(&["sleep:0.5", &run, "sleep:5.5"]).unwrap();
+    assert!(unanswered.contains("status-125"), "{unanswered}");
+    assert!(
+        unanswered.contains("no answer within 4.0 s"),
+        "{unanswered}"
+    );
+    assert!(unanswered.contains(" echo "), "{unanswered}");
 }

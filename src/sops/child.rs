@@ -111,6 +111,23 @@ pub fn run(
     {
         use std::os::unix::process::CommandExt;
         command.process_group(0);
+        // kstrun blocks the signals it watches (and, under `--init`, those
+        // it forwards, job control's among them); a helper starts with none
+        // blocked, or Ctrl-C or Ctrl-Z at its prompt would be held, and so
+        // for everything it starts.
+        // SAFETY: between fork and exec this only calls pthread_sigmask,
+        // which is async-signal-safe, on a set built on the stack.
+        unsafe {
+            command.pre_exec(|| {
+                let none = nix::sys::signal::SigSet::empty();
+                nix::sys::signal::pthread_sigmask(
+                    nix::sys::signal::SigmaskHow::SIG_SETMASK,
+                    Some(&none),
+                    None,
+                )
+                .map_err(std::io::Error::from)
+            });
+        }
     }
     // A helper may run for long: an interrupt must take effect at once.
     crate::interrupt::watch();
@@ -164,6 +181,9 @@ pub fn run(
         })
     });
     let readers = [stdout.as_ref(), stderr.as_ref()];
+    #[cfg(target_os = "linux")]
+    let result = wait(&child, &readers, timeout, loan.as_ref());
+    #[cfg(not(target_os = "linux"))]
     let result = wait(&child, &readers, timeout);
     lock(&RUNNING).retain(|c| !Arc::ptr_eq(c, &child));
     let status = lock(&child).wait();
@@ -217,14 +237,32 @@ fn interrupted_at_terminal(status: &std::io::Result<ExitStatus>) -> Result<()> {
 /// until the deadline or an interrupt, which kill its process group. The
 /// helper is not reaped here (its PID stays its own while its group may
 /// still be signalled): the caller reaps it.
+///
+/// With the terminal lent to the helper, a stop of the helper (Ctrl-Z at
+/// its prompt) stops kstrun as the shell's job, and `fg` continues both;
+/// the deadline counts again from then.
 fn wait(
     child: &Arc<Mutex<Child>>,
     readers: &[Option<&thread::JoinHandle<Zeroizing<Vec<u8>>>>],
     timeout: Duration,
+    #[cfg(target_os = "linux")] loan: Option<&crate::terminal::Loan>,
 ) -> Result<()> {
-    let start = Instant::now();
+    let mut start = Instant::now();
     let mut pause = Duration::from_micros(200);
+    #[cfg(target_os = "linux")]
+    let mut paused = false;
     loop {
+        #[cfg(target_os = "linux")]
+        if let Some(loan) = loan {
+            if stopped(child) {
+                loan.pause();
+                paused = true;
+            }
+            if paused && loan.resume_if_foreground() {
+                paused = false;
+                start = Instant::now();
+            }
+        }
         let exited = exited_unreaped(child).map_err(|e| {
             kill(&mut lock(child));
             SopsError::new(ErrorKind::Binary, format!("cannot wait: {e}"))
@@ -254,6 +292,20 @@ fn wait(
         thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(10));
     }
+}
+
+/// Whether the helper stopped (by job control) since last asked.
+#[cfg(target_os = "linux")]
+fn stopped(child: &Arc<Mutex<Child>>) -> bool {
+    use nix::sys::wait::{waitid, Id, WaitPidFlag, WaitStatus};
+    let Ok(pid) = i32::try_from(lock(child).id()) else {
+        return false;
+    };
+    let flags = WaitPidFlag::WSTOPPED | WaitPidFlag::WNOHANG;
+    matches!(
+        waitid(Id::Pid(nix::unistd::Pid::from_raw(pid)), flags),
+        Ok(WaitStatus::Stopped(..))
+    )
 }
 
 /// Whether the helper has exited, leaving it unreaped.

@@ -13,6 +13,10 @@ use std::time::{Duration, Instant};
 #[path = "../common/mod.rs"]
 mod common;
 pub use common::Sandbox;
+// For the tests that drive a terminal (`--init`'s job control); not every
+// test crate that includes this module does.
+#[allow(unused_imports)]
+pub use common::at_a_terminal;
 
 /// Lines of a child's stdout, read on a thread so that a test can wait with a deadline.
 pub struct Lines {
