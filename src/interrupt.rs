@@ -344,30 +344,9 @@ mod linux {
 
     /// PID → parent PID for every process visible in `/proc`.
     fn parent_map() -> HashMap<i32, i32> {
-        let mut map = HashMap::new();
-        let Ok(entries) = std::fs::read_dir("/proc") else {
-            return map;
-        };
-        for entry in entries.flatten() {
-            let Some(pid) = entry
-                .file_name()
-                .to_str()
-                .and_then(|s| s.parse::<i32>().ok())
-            else {
-                continue;
-            };
-            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-                continue;
-            };
-            // "pid (comm) state ppid ...": comm may hold anything, so split after the last ')'.
-            let ppid = stat
-                .rsplit_once(')')
-                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
-                .and_then(|s| s.parse::<i32>().ok());
-            if let Some(ppid) = ppid {
-                map.insert(pid, ppid);
-            }
-        }
-        map
+        crate::processes::all()
+            .into_iter()
+            .map(|process| (process.pid, process.parent))
+            .collect()
     }
 }

@@ -25,6 +25,8 @@ pub mod lifecycle;
 pub mod manifest;
 pub mod memfd;
 pub mod plan;
+#[cfg(target_os = "linux")]
+mod processes;
 pub mod report;
 pub mod resolution;
 pub mod secrets;

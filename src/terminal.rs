@@ -138,6 +138,22 @@ pub(crate) fn stop_as_a_job() -> bool {
     continued_before || SignalSet::pending().contains(libc::SIGCONT)
 }
 
+/// Sends SIGTSTP to the other processes of kstrun's process group, as
+/// Ctrl-Z would: in a pipeline (`kstrun export | cat`) or a script, a job
+/// whose other members kept running would never show the shell as
+/// stopped. (kstrun stops itself with `raise`, which takes effect before
+/// it goes on, where a signal to the group might reach another thread
+/// first and let kstrun act on the terminal before it stops.)
+fn stop_the_rest_of_the_job() {
+    let group = nix::unistd::getpgrp().as_raw();
+    let me = std::process::id();
+    for process in crate::processes::all() {
+        if process.group == group && u32::try_from(process.pid).is_ok_and(|pid| pid != me) {
+            let _ = nix::sys::signal::kill(Pid::from_raw(process.pid), Signal::SIGTSTP);
+        }
+    }
+}
+
 /// The terminal as lent: to whom, and its modes before the loan and, while
 /// the helper is stopped, the helper's.
 struct Lent {
@@ -173,40 +189,77 @@ pub(crate) struct Loan {
     _lent: (),
 }
 
-impl Loan {
-    /// The helper stopped while it held the terminal (Ctrl-Z at its
-    /// prompt): as a shell's job, kstrun takes the terminal back, with the
-    /// modes it had before the loan (the helper's are kept), and stops, so
-    /// that the shell gets its terminal.
-    pub(crate) fn pause(&self) {
-        if let Some(lent) = lock(&LENT).as_mut() {
-            lent.helper_modes = tcgetattr(&lent.terminal.tty).ok();
-            lent.terminal.take_back_from(lent.helper);
-            lent.terminal.set_modes(lent.modes.as_ref());
-        }
-        stop_as_a_job();
-    }
-
-    /// After [`Loan::pause`]: once kstrun is in the foreground again (`fg`),
-    /// gives the helper the terminal, with its modes, and continues it.
-    /// Whether it did.
-    pub(crate) fn resume_if_foreground(&self) -> bool {
-        let guard = lock(&LENT);
-        let Some(lent) = guard.as_ref() else {
-            return false;
-        };
-        if !lent.terminal.in_foreground() {
-            return false;
-        }
-        lent.terminal.set_modes(lent.helper_modes.as_ref());
-        lent.terminal.give_to(lent.helper);
-        let _ = killpg(lent.helper, Signal::SIGCONT);
-        true
-    }
-}
-
 impl Drop for Loan {
     fn drop(&mut self) {
         take_back_lent();
+    }
+}
+
+/// A helper's run at a terminal, as a shell runs a job, and kstrun with it:
+///
+/// * kstrun in the foreground: the helper gets the terminal ([`Terminal::lend`]);
+/// * the helper stops (Ctrl-Z at its prompt; or, while kstrun is in the
+///   background, a read of the terminal): kstrun takes the terminal back if
+///   lent, the helper's modes kept, and stops with its whole job, so that
+///   the shell shows it stopped and has its terminal;
+/// * kstrun continued in the foreground (`fg`): the helper gets the
+///   terminal, lent now if it was not before, and is continued.
+pub(crate) struct HelperTerminal {
+    helper: Pid,
+    loan: Option<Loan>,
+    stopped: bool,
+}
+
+impl HelperTerminal {
+    /// Lends the terminal to `helper` at once if kstrun holds it; `None`
+    /// without a controlling terminal (no job control to follow).
+    pub(crate) fn start(helper: Pid) -> Option<HelperTerminal> {
+        Terminal::controlling(nix::unistd::getpgrp())?;
+        Some(HelperTerminal {
+            helper,
+            loan: Terminal::lend(helper),
+            stopped: false,
+        })
+    }
+
+    /// Whether the helper holds the terminal (Ctrl-C there reaches it, not kstrun).
+    pub(crate) fn lent(&self) -> bool {
+        self.loan.is_some()
+    }
+
+    /// Follows the helper's job control; `helper_stopped`: it stopped since
+    /// the last call. Whether the helper was continued (after a stop: its
+    /// deadline starts again).
+    pub(crate) fn follow(&mut self, helper_stopped: bool) -> bool {
+        if helper_stopped {
+            if let Some(lent) = lock(&LENT).as_mut() {
+                lent.helper_modes = tcgetattr(&lent.terminal.tty).ok();
+                lent.terminal.take_back_from(lent.helper);
+                lent.terminal.set_modes(lent.modes.as_ref());
+            }
+            self.stopped = true;
+            // Ctrl-Z reached the helper's group alone: the job it stopped
+            // is kstrun's, with whatever else runs in kstrun's group.
+            stop_the_rest_of_the_job();
+            stop_as_a_job();
+        }
+        if !self.stopped {
+            return false;
+        }
+        if self.loan.is_none() {
+            // Lent only from the foreground; continues the helper.
+            self.loan = Terminal::lend(self.helper);
+            self.stopped = self.loan.is_none();
+            return !self.stopped;
+        }
+        let guard = lock(&LENT);
+        let Some(lent) = guard.as_ref().filter(|lent| lent.terminal.in_foreground()) else {
+            return false;
+        };
+        lent.terminal.set_modes(lent.helper_modes.as_ref());
+        lent.terminal.give_to(lent.helper);
+        let _ = killpg(lent.helper, Signal::SIGCONT);
+        self.stopped = false;
+        true
     }
 }

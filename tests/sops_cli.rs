@@ -248,12 +248,13 @@ fn a_key_command_may_prompt_at_the_terminal() {
         "[providers.sops]\npath = \"{}\"\nbackend = \"native\"\ntimeout_ms = 4000\n[secrets]\nSMTP = \"mail.smtp.password\"\n",
         fixture("basic.sops.yaml").display()
     ));
-    let run = format!(
-        "SOPS_AGE_KEY_CMD={} {} -m {} -- /bin/sh -c 'echo got:$SMTP'; echo status-$?; stty -a | grep -o -- ' -*echo ' | head -n 1\n",
+    let command = format!(
+        "SOPS_AGE_KEY_CMD={} {} -m {} -- /bin/sh -c 'echo got:$SMTP'",
         key_cmd.display(),
         env!("CARGO_BIN_EXE_kstrun"),
         sandbox.path().join("kstrun.toml").display()
     );
+    let run = format!("{command}; echo status-$?; stty -a | grep -o -- ' -*echo ' | head -n 1\n");
     let Some(answered) =
         common::at_a_terminal(&["sleep:0.5", &run, "sleep:1", "pw-4711\n", "sleep:1"])
     else {
@@ -292,6 +293,33 @@ fn a_key_command_may_prompt_at_the_terminal() {
         !stopped.contains("pw-4711"),
         "the passphrase was echoed: {stopped}"
     );
+
+    // In a pipeline Ctrl-Z stops the whole job, not kstrun alone; started
+    // with `&`, the job stops when the helper reaches for the terminal,
+    // and `fg` lends it then.
+    for (start, stop) in [
+        (format!("{command} | cat\n"), "\x1a"),
+        (format!("{command} &\n"), ""),
+    ] {
+        let shown = common::at_a_terminal(&[
+            "sleep:0.5",
+            &start,
+            "sleep:1",
+            stop,
+            "sleep:0.5",
+            "echo shell-has-it\n",
+            "sleep:0.3",
+            "fg\n",
+            "sleep:0.5",
+            "pw-4711\n",
+            "sleep:1",
+        ])
+        .unwrap();
+        assert!(shown.contains("Stopped"), "{start}: {shown}");
+        assert_eq!(shown.matches("shell-has-it").count(), 2, "{start}: {shown}");
+        assert!(shown.contains("got:hunter2"), "{start}: {shown}");
+        assert!(!shown.contains("pw-4711"), "{start}: echoed: {shown}");
+    }
 
     let interrupted =
         common::at_a_terminal(&["sleep:0.5", &run, "sleep:1", "\x03", "sleep:1"]).unwrap();

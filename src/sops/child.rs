@@ -158,9 +158,9 @@ pub fn run(
     // A helper may prompt (a passphrase): at a terminal it gets the
     // foreground, as a shell's job would, until it is reaped.
     #[cfg(target_os = "linux")]
-    let loan = i32::try_from(child.id())
+    let mut terminal = i32::try_from(child.id())
         .ok()
-        .and_then(|pid| crate::terminal::Terminal::lend(nix::unistd::Pid::from_raw(pid)));
+        .and_then(|pid| crate::terminal::HelperTerminal::start(nix::unistd::Pid::from_raw(pid)));
     let child = Arc::new(Mutex::new(child));
     running.push(Arc::clone(&child));
     drop(running);
@@ -182,15 +182,18 @@ pub fn run(
     });
     let readers = [stdout.as_ref(), stderr.as_ref()];
     #[cfg(target_os = "linux")]
-    let result = wait(&child, &readers, timeout, loan.as_ref());
+    let result = wait(&child, &readers, timeout, terminal.as_mut());
     #[cfg(not(target_os = "linux"))]
     let result = wait(&child, &readers, timeout);
     lock(&RUNNING).retain(|c| !Arc::ptr_eq(c, &child));
     let status = lock(&child).wait();
     #[cfg(target_os = "linux")]
-    if let Some(loan) = loan {
-        drop(loan);
-        interrupted_at_terminal(&status)?;
+    if let Some(terminal) = terminal {
+        let lent = terminal.lent();
+        drop(terminal);
+        if lent {
+            interrupted_at_terminal(&status)?;
+        }
     }
     // After an error a reader may still be blocked on a pipe that a process
     // outside the killed group holds: it is left to end with that process.
@@ -238,28 +241,21 @@ fn interrupted_at_terminal(status: &std::io::Result<ExitStatus>) -> Result<()> {
 /// helper is not reaped here (its PID stays its own while its group may
 /// still be signalled): the caller reaps it.
 ///
-/// With the terminal lent to the helper, a stop of the helper (Ctrl-Z at
-/// its prompt) stops kstrun as the shell's job, and `fg` continues both;
+/// At a terminal, a stop of the helper (Ctrl-Z at its prompt) stops
+/// kstrun's job, and `fg` continues both (`crate::terminal::HelperTerminal`);
 /// the deadline counts again from then.
 fn wait(
     child: &Arc<Mutex<Child>>,
     readers: &[Option<&thread::JoinHandle<Zeroizing<Vec<u8>>>>],
     timeout: Duration,
-    #[cfg(target_os = "linux")] loan: Option<&crate::terminal::Loan>,
+    #[cfg(target_os = "linux")] mut terminal: Option<&mut crate::terminal::HelperTerminal>,
 ) -> Result<()> {
     let mut start = Instant::now();
     let mut pause = Duration::from_micros(200);
-    #[cfg(target_os = "linux")]
-    let mut paused = false;
     loop {
         #[cfg(target_os = "linux")]
-        if let Some(loan) = loan {
-            if stopped(child) {
-                loan.pause();
-                paused = true;
-            }
-            if paused && loan.resume_if_foreground() {
-                paused = false;
+        if let Some(terminal) = terminal.as_mut() {
+            if terminal.follow(stopped(child)) {
                 start = Instant::now();
             }
         }
