@@ -205,6 +205,7 @@ impl Drop for Loan {
 /// * kstrun continued in the foreground (`fg`): the helper gets the
 ///   terminal, lent now if it was not before, and is continued.
 pub(crate) struct HelperTerminal {
+    terminal: Terminal,
     helper: Pid,
     loan: Option<Loan>,
     stopped: bool,
@@ -214,8 +215,8 @@ impl HelperTerminal {
     /// Lends the terminal to `helper` at once if kstrun holds it; `None`
     /// without a controlling terminal (no job control to follow).
     pub(crate) fn start(helper: Pid) -> Option<HelperTerminal> {
-        Terminal::controlling(nix::unistd::getpgrp())?;
         Some(HelperTerminal {
+            terminal: Terminal::controlling(nix::unistd::getpgrp())?,
             helper,
             loan: Terminal::lend(helper),
             stopped: false,
@@ -233,9 +234,13 @@ impl HelperTerminal {
     pub(crate) fn follow(&mut self, helper_stopped: bool) -> bool {
         if helper_stopped {
             if let Some(lent) = lock(&LENT).as_mut() {
-                lent.helper_modes = tcgetattr(&lent.terminal.tty).ok();
-                lent.terminal.take_back_from(lent.helper);
-                lent.terminal.set_modes(lent.modes.as_ref());
+                // Its modes, if it stopped holding the terminal (not when
+                // it stopped again, in the background, reaching for it).
+                if lent.terminal.held_by(lent.helper) {
+                    lent.helper_modes = tcgetattr(&lent.terminal.tty).ok();
+                    lent.terminal.take_back_from(lent.helper);
+                    lent.terminal.set_modes(lent.modes.as_ref());
+                }
             }
             self.stopped = true;
             // Ctrl-Z reached the helper's group alone: the job it stopped
@@ -246,20 +251,20 @@ impl HelperTerminal {
         if !self.stopped {
             return false;
         }
-        if self.loan.is_none() {
-            // Lent only from the foreground; continues the helper.
-            self.loan = Terminal::lend(self.helper);
-            self.stopped = self.loan.is_none();
-            return !self.stopped;
-        }
-        let guard = lock(&LENT);
-        let Some(lent) = guard.as_ref().filter(|lent| lent.terminal.in_foreground()) else {
-            return false;
-        };
-        lent.terminal.set_modes(lent.helper_modes.as_ref());
-        lent.terminal.give_to(lent.helper);
-        let _ = killpg(lent.helper, Signal::SIGCONT);
+        // kstrun goes on (continued, or it could not stop), and so does the
+        // helper: in the foreground with the terminal; in the background
+        // (`bg`) without, where reaching for the terminal stops it, and the
+        // job with it, again, as any job.
         self.stopped = false;
+        if !self.terminal.in_foreground() {
+            let _ = killpg(self.helper, Signal::SIGCONT);
+        } else if self.loan.is_none() {
+            self.loan = Terminal::lend(self.helper);
+        } else if let Some(lent) = lock(&LENT).as_ref() {
+            lent.terminal.set_modes(lent.helper_modes.as_ref());
+            lent.terminal.give_to(lent.helper);
+            let _ = killpg(lent.helper, Signal::SIGCONT);
+        }
         true
     }
 }

@@ -321,6 +321,27 @@ fn a_key_command_may_prompt_at_the_terminal() {
         assert!(!shown.contains("pw-4711"), "{start}: echoed: {shown}");
     }
 
+    // `bg` continues the job without the terminal: reaching for it stops
+    // the job again, however long it waited, and `fg` still gets the prompt.
+    let backgrounded = common::at_a_terminal(&[
+        "sleep:0.5",
+        &run,
+        "sleep:1",
+        "\x1a",
+        "sleep:0.5",
+        "bg\n",
+        "sleep:5",
+        "fg\n",
+        "sleep:0.5",
+        "pw-4711\n",
+        "sleep:1",
+    ])
+    .unwrap();
+    // (bash tells of the second stop only at its next prompt.)
+    assert!(!backgrounded.contains("no answer within"), "{backgrounded}");
+    assert!(backgrounded.contains("got:hunter2"), "{backgrounded}");
+    assert!(!backgrounded.contains("pw-4711"), "echoed: {backgrounded}");
+
     let interrupted =
         common::at_a_terminal(&["sleep:0.5", &run, "sleep:1", "\x03", "sleep:1"]).unwrap();
     assert!(interrupted.contains("status-130"), "{interrupted}");
