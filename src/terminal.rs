@@ -9,7 +9,9 @@
 //! is stopped when it reads the terminal or turns echo off, so its prompt
 //! would hang until the deadline, showing what was typed. [`Terminal::lend`]
 //! gives such a helper the foreground for as long as it runs, as a shell
-//! gives it to a job, and the [`Loan`] takes it back.
+//! gives it to a job, and the [`Loan`] takes it back; [`HelperTerminal`]
+//! follows the helper's stops (Ctrl-Z at its prompt) as a shell follows a
+//! job's.
 
 use crate::signals::SignalSet;
 use nix::fcntl::OFlag;
@@ -208,7 +210,6 @@ pub(crate) struct HelperTerminal {
     terminal: Terminal,
     helper: Pid,
     loan: Option<Loan>,
-    stopped: bool,
 }
 
 impl HelperTerminal {
@@ -219,7 +220,6 @@ impl HelperTerminal {
             terminal: Terminal::controlling(nix::unistd::getpgrp())?,
             helper,
             loan: Terminal::lend(helper),
-            stopped: false,
         })
     }
 
@@ -228,34 +228,30 @@ impl HelperTerminal {
         self.loan.is_some()
     }
 
-    /// Follows the helper's job control; `helper_stopped`: it stopped since
-    /// the last call. Whether the helper was continued (after a stop: its
-    /// deadline starts again).
+    /// Follows a stop of the helper (`helper_stopped`: it stopped since the
+    /// last call): stops kstrun's job, and once kstrun goes on, continues
+    /// the helper. Whether it did (its deadline starts again).
     pub(crate) fn follow(&mut self, helper_stopped: bool) -> bool {
-        if helper_stopped {
-            if let Some(lent) = lock(&LENT).as_mut() {
-                // Its modes, if it stopped holding the terminal (not when
-                // it stopped again, in the background, reaching for it).
-                if lent.terminal.held_by(lent.helper) {
-                    lent.helper_modes = tcgetattr(&lent.terminal.tty).ok();
-                    lent.terminal.take_back_from(lent.helper);
-                    lent.terminal.set_modes(lent.modes.as_ref());
-                }
-            }
-            self.stopped = true;
-            // Ctrl-Z reached the helper's group alone: the job it stopped
-            // is kstrun's, with whatever else runs in kstrun's group.
-            stop_the_rest_of_the_job();
-            stop_as_a_job();
-        }
-        if !self.stopped {
+        if !helper_stopped {
             return false;
         }
+        if let Some(lent) = lock(&LENT).as_mut() {
+            // Its modes, if it stopped holding the terminal (not when it
+            // stopped again, in the background, reaching for it).
+            if lent.terminal.held_by(lent.helper) {
+                lent.helper_modes = tcgetattr(&lent.terminal.tty).ok();
+                lent.terminal.take_back_from(lent.helper);
+                lent.terminal.set_modes(lent.modes.as_ref());
+            }
+        }
+        // Ctrl-Z reached the helper's group alone: the job it stopped is
+        // kstrun's, with whatever else runs in kstrun's group.
+        stop_the_rest_of_the_job();
+        stop_as_a_job();
         // kstrun goes on (continued, or it could not stop), and so does the
         // helper: in the foreground with the terminal; in the background
         // (`bg`) without, where reaching for the terminal stops it, and the
         // job with it, again, as any job.
-        self.stopped = false;
         if !self.terminal.in_foreground() {
             let _ = killpg(self.helper, Signal::SIGCONT);
         } else if self.loan.is_none() {
