@@ -220,7 +220,8 @@ pub fn run(
 /// A helper that had the terminal and died of SIGINT was stopped with
 /// Ctrl-C, which reached it rather than kstrun: kstrun ends as interrupted
 /// (see `crate::interrupt::interrupted_at_terminal`); a library caller gets
-/// an `Interrupted` error, which no other backend is tried after.
+/// an `Interrupted` error for this helper (for a key command, one failed
+/// identity source among the others).
 #[cfg(target_os = "linux")]
 fn interrupted_at_terminal(status: &std::io::Result<ExitStatus>) -> Result<()> {
     use std::os::unix::process::ExitStatusExt;
