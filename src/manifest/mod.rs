@@ -276,11 +276,18 @@ impl Checker<'_> {
             }
         }
         let Some(name) = scope else { return Ok(raw) };
-        // The root as written is checked too (once, however many scopes):
-        // the chosen scope may replace an entry the root gets wrong, and
-        // the narrowed checks above looked only at the entries they touch.
-        self.check(raw.clone(), folder, KstlibSettings::default())?;
-        match scopes.shift_remove(name) {
+        // The root as written is checked too: the chosen scope may replace
+        // an entry the root gets wrong, and the narrowed checks above looked
+        // only at the entries they touch. Of the root's entries only those
+        // the chosen scope touches need it; the others are checked as they
+        // are, laid over, after this.
+        let chosen = scopes.shift_remove(name);
+        let root = match &chosen {
+            Some(table) => raw.narrowed_for(table.get_ref()),
+            None => raw.clone(),
+        };
+        self.check(root, folder, KstlibSettings::default())?;
+        match chosen {
             Some(table) => Ok(raw.overlay(table.into_inner())),
             None => {
                 let known: Vec<&str> = scopes.keys().map(String::as_str).collect();

@@ -125,13 +125,14 @@ macro_rules! overlay_fields {
 }
 
 impl RawManifest {
-    /// A copy of `self` to lay an unchosen `scope` over and check: every
-    /// setting and `[env]`, but of `[secrets]` only the entries the scope
-    /// could change the check of — those it refines, and those named like one
-    /// of its `[env]` variables (a clash). The root's other entries check
-    /// the same with or without the scope, and the root is checked in every
-    /// run, once; copying and checking a thousand of them once per
-    /// scope took a fifth of a thousand-secret run with three scopes.
+    /// A copy of `self` holding every setting and `[env]`, but of
+    /// `[secrets]` only the entries `scope` could change the check of —
+    /// those it refines, and those named like one of its `[env]` variables
+    /// (a clash): to lay an unchosen scope over and check, and, for the
+    /// chosen one, to check the root's entries it replaces as written. The
+    /// root's other entries check the same with or without the scope, and
+    /// are checked in every run; copying and checking a thousand of them
+    /// once per scope took a fifth of a thousand-secret run with three scopes.
     pub fn narrowed_for(&self, scope: &RawManifest) -> RawManifest {
         let touched = |name: &Spanned<String>| {
             scope.secrets.as_ref().is_some_and(|s| s.contains_key(name))
