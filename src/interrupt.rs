@@ -49,8 +49,10 @@ enum Phase {
     Starting,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic elsewhere must never stop an interrupt from killing helpers.
+/// Locks `mutex` even where a panic poisoned it: a panic elsewhere must
+/// never stop an interrupt from killing helpers or giving the terminal back
+/// (the registries here, the sops reader's, the lent terminal's).
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -13,6 +13,7 @@
 //! follows the helper's stops (Ctrl-Z at its prompt) as a shell follows a
 //! job's.
 
+use crate::interrupt::lock;
 use crate::signals::SignalSet;
 use nix::fcntl::OFlag;
 use nix::libc;
@@ -20,7 +21,7 @@ use nix::sys::signal::{killpg, pthread_sigmask, SigSet, SigmaskHow, Signal};
 use nix::sys::termios::{tcgetattr, tcsetattr, SetArg, Termios};
 use nix::unistd::Pid;
 use std::os::fd::{FromRawFd, OwnedFd};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 
 /// The controlling terminal, and kstrun's own process group.
 pub(crate) struct Terminal {
@@ -168,12 +169,6 @@ struct Lent {
 /// The terminal lent now, if any: kept here rather than in the [`Loan`] so
 /// that an interrupt, which exits from the watcher thread, can take it back.
 static LENT: Mutex<Option<Lent>> = Mutex::new(None);
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 /// Takes the lent terminal back, if lent, with the modes it had before.
 fn take_back_lent() {
