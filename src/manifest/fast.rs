@@ -34,8 +34,7 @@ struct SimpleLine {
 
 /// The manifest, when its `[secrets]` table is simple enough (see the module docs).
 pub(super) fn parse(text: &str) -> Option<RawManifest> {
-    let has = |needle: &str| memchr::memmem::find(text.as_bytes(), needle.as_bytes()).is_some();
-    if has("\"\"\"") || has("'''") {
+    if text.contains("\"\"\"") || text.contains("'''") {
         return None;
     }
     let (secrets, body) = simple_secrets(text)?;
@@ -53,7 +52,7 @@ pub(super) fn parse(text: &str) -> Option<RawManifest> {
 fn simple_secrets(text: &str) -> Option<(SecretsTable, Range<usize>)> {
     // Sized once (a line count bounds the entries): growing a thousand
     // entries by doubling would copy them, and wipe each old copy, ten times.
-    let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
+    let lines = crate::text::count_byte(b'\n', text.as_bytes()) + 1;
     let mut secrets = SecretsTable::with_capacity_and_hasher(lines, FnvBuild::default());
     let mut body: Option<Range<usize>> = None;
     let mut in_secrets = false;
