@@ -204,6 +204,14 @@ impl Decryptor {
     }
 
     fn native(&mut self, file: &EncryptedFile, meta: &Metadata) -> Result<Decrypted> {
+        if self.identities().interrupted {
+            // Gathered again on the next try, which asks again.
+            self.forget_identities();
+            return Err(SopsError::new(
+                ErrorKind::Interrupted,
+                "SOPS_AGE_KEY_CMD was interrupted at the terminal",
+            ));
+        }
         let identities = self.identities();
         let key =
             native::unwrap_data_key(meta, &identities.identities).map_err(|e| match e.kind {

@@ -11,6 +11,7 @@
 //! a test) decides what is read.
 
 use super::child;
+use super::error::ErrorKind;
 use super::native::AgeIdentity;
 use std::ffi::{OsStr, OsString};
 use std::io::{BufReader, Read};
@@ -120,6 +121,10 @@ pub struct Identities {
     pub sources: Vec<IdentitySource>,
     /// Permission warnings for key files.
     pub warnings: Vec<String>,
+    /// `SOPS_AGE_KEY_CMD` was stopped with Ctrl-C at its prompt: the reader
+    /// stops there rather than go on to the `sops` executable, which would
+    /// run the command, and ask, again.
+    pub interrupted: bool,
 }
 
 impl std::fmt::Debug for Identities {
@@ -158,6 +163,7 @@ pub fn gather(env: &Environment, extra: Option<&Path>, cmd_timeout: Duration) ->
         identities: Vec::new(),
         sources: Vec::new(),
         warnings: Vec::new(),
+        interrupted: false,
     };
     let home = env.get("HOME").filter(|h| !h.is_empty()).map(PathBuf::from);
 
@@ -309,7 +315,10 @@ impl Identities {
         let args: Vec<OsString> = words[1..].iter().map(OsString::from).collect();
         let output = match child::run(&program, &args, timeout, Some(env)) {
             Ok(output) => output,
-            Err(e) => return self.failed(name, e.reason),
+            Err(e) => {
+                self.interrupted |= e.kind == ErrorKind::Interrupted;
+                return self.failed(name, e.reason);
+            }
         };
         if !output.status.success() {
             return self.failed(name, format!("the command failed ({})", output.status));
