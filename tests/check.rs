@@ -205,3 +205,31 @@ fn a_very_long_path_and_a_control_character_are_shown_as_text() {
     assert!(stdout.contains("b\\u{7}c"), "{stdout}");
     assert!(!output.stdout.contains(&0x07), "{stdout}");
 }
+
+/// The table's columns line up whatever a cell holds: an escaped control
+/// character takes the room of its escape, a non-ASCII letter one place.
+#[test]
+fn columns_line_up_with_escapes_and_non_ascii_paths() {
+    let sandbox = Sandbox::new();
+    sandbox.manifest(
+        "[secrets]\nA = { path = \"b\\u0007c\", default = \"x\" }\nB = { path = \"caf\u{e9}.cr\u{e8}me.br\u{fb}l\u{e9}e\", default = \"y\" }\nC = { path = \"plain\", default = \"z\" }\n",
+    );
+    let output = sandbox.kstrun().arg("check").output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{:?}", output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let status_columns: Vec<usize> = ["A ", "B ", "C "]
+        .iter()
+        .map(|start| {
+            let line = stdout
+                .lines()
+                .find(|line| line.starts_with(start))
+                .unwrap_or_else(|| panic!("no row {start}: {stdout}"));
+            let at = line.find("  ok  ").unwrap_or_else(|| panic!("{line}"));
+            line[..at].chars().count()
+        })
+        .collect();
+    assert!(
+        status_columns.iter().all(|&c| c == status_columns[0]),
+        "{status_columns:?}\n{stdout}"
+    );
+}

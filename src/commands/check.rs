@@ -8,9 +8,11 @@
 use crate::child::{env_refuses, FileSecrets};
 use crate::error::Error;
 use crate::plan::Plan;
+use crate::report::printable;
 use crate::resolution::{resolve_entries, Outcome};
 use crate::secrets::{ProviderStatus, SecretResolver};
 use serde_json::{json, Value};
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// One row of the report.
@@ -39,7 +41,7 @@ pub fn run(plan: Plan, as_json: bool) -> Result<i32, Error> {
     } else {
         // Paths and reasons are the user's text: no control character
         // reaches the terminal raw (JSON escapes its own).
-        crate::report::printable(&table(manifest, &rows, &statuses)).into_owned()
+        printable(&table(manifest, &rows, &statuses)).into_owned()
     };
     super::write_stdout(text.as_bytes())?;
     Ok(if ok { 0 } else { 1 })
@@ -92,24 +94,29 @@ const MAX_COLUMN: usize = 64;
 fn table(manifest: Option<String>, rows: &[Row], statuses: &[ProviderStatus]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "manifest: {}", manifest.as_deref().unwrap_or("(none)"));
-    // A column is as wide as its longest cell, up to `MAX_COLUMN`: a longer
-    // name or path runs past its column instead (a width also has to fit
-    // in `u16`, or `format!` panics).
-    let width = |f: &dyn Fn(&Row) -> usize, title: usize| {
-        rows.iter()
-            .map(f)
+    // Cells as they will be shown (control characters escaped), measured
+    // in characters as `format!` pads them. A column is as wide as its
+    // longest cell, up to `MAX_COLUMN`: a longer name or path runs past its
+    // column instead (a width also has to fit in `u16`, or `format!` panics).
+    let shown: Vec<(Cow<str>, Cow<str>)> = rows
+        .iter()
+        .map(|r| (printable(&r.var), printable(&r.path)))
+        .collect();
+    let width = |cells: &mut dyn Iterator<Item = &str>, title: usize| {
+        cells
+            .map(|cell| cell.chars().count())
             .max()
             .unwrap_or(0)
             .clamp(title, MAX_COLUMN)
     };
-    let var_w = width(&|r| r.var.len(), 8);
-    let path_w = width(&|r| r.path.len(), 4);
+    let var_w = width(&mut shown.iter().map(|(var, _)| var.as_ref()), 8);
+    let path_w = width(&mut shown.iter().map(|(_, path)| path.as_ref()), 4);
     let _ = writeln!(
         out,
         "{:var_w$}  {:path_w$}  {:7}  {:8}  WHERE",
         "VARIABLE", "PATH", "STATUS", "PROVIDER"
     );
-    for r in rows {
+    for (r, (var, path)) in rows.iter().zip(&shown) {
         let place = r
             .location
             .iter()
@@ -123,8 +130,8 @@ fn table(manifest: Option<String>, rows: &[Row], statuses: &[ProviderStatus]) ->
         };
         let _ = writeln!(
             out,
-            "{:var_w$}  {:path_w$}  {:7}  {:8}  {place}",
-            r.var, r.path, r.status, r.provider
+            "{var:var_w$}  {path:path_w$}  {:7}  {:8}  {place}",
+            r.status, r.provider
         );
         if let Some(error) = &r.error {
             let _ = writeln!(out, "{:var_w$}  {error}", "");
