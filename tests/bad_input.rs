@@ -427,6 +427,26 @@ const CASES: &[Case] = &[
         expect: &["kstrun.toml:2:", "[providers.keyring] service may not be empty"],
     },
     Case {
+        name: "keyutils service holding @",
+        manifest: Some("[providers.keyring]\nservice = \"a@b\"\nbackend = \"keyutils\"\n"),
+        args: &[],
+        env: &[],
+        expect: &[
+            "kstrun.toml:2:",
+            "service may not hold '@' with the keyutils backend",
+        ],
+    },
+    Case {
+        name: "kstlib config keyring service holding @, keyutils backend",
+        manifest: Some("config = \"a.yml\"\n[providers.keyring]\nbackend = \"keyutils\"\n"),
+        args: &[],
+        env: &[],
+        expect: &[
+            "kstrun.toml:3:",
+            "service may not hold '@' with the keyutils backend",
+        ],
+    },
+    Case {
         name: "empty sops path",
         manifest: Some("[providers.sops]\npath = \"\"\n"),
         args: &[],
@@ -539,6 +559,7 @@ fn every_bad_input_fails_cleanly_with_125_and_no_child() {
         );
         sandbox.write("p.yml", b"secrets:\n  secure_delete:\n    passes: 0\n");
         sandbox.write("e.yml", b"secrets:\n  keyring:\n    service: ''\n");
+        sandbox.write("a.yml", b"secrets:\n  keyring:\n    service: a@b\n");
         sandbox.write("u.yml", b"secrets:\n  secure_delete:\n    method: erase\n");
         sandbox.write("s.yml", b"secrets:\n  sops:\n    path: ''\n");
         let mut command = sandbox.kstrun();

@@ -332,6 +332,7 @@ impl Checker<'_> {
         // An empty service would match no item: every keyring lookup would
         // miss, and a default would stand in without a word.
         self.refuse_empty(keyring.service.as_ref(), "[providers.keyring] service")?;
+        let service_span = keyring.service.as_ref().map(Spanned::span);
         match keyring.service {
             Some(service) => manifest.keyring.service = service.into_inner(),
             None => {
@@ -350,6 +351,18 @@ impl Checker<'_> {
                         "secret-service, keyutils",
                     )
                 })?;
+            // `keyring:a@b@c` would be both user `a@b` of service `c` and
+            // user `a` of service `b@c`: refused here, at its line, not at
+            // the first lookup that reaches the tier.
+            if manifest.keyring.backend == KeyringBackend::Keyutils
+                && manifest.keyring.service.contains('@')
+            {
+                return Err(self.error(
+                    service_span.unwrap_or_else(|| backend.span()),
+                    "[providers.keyring] service may not hold '@' with the keyutils backend \
+                     ('@' separates the user name from the service in a key's description)",
+                ));
+            }
         }
         if let Some(timeout) = keyring.timeout_ms {
             manifest.keyring.timeout =
