@@ -55,7 +55,7 @@ pub enum Refusal {
 /// scalars written plain that sops (go-yaml) would not read as text, and of
 /// those tagged with anything but `!!str`.
 pub fn survey(text: &[u8], collect: bool) -> Result<PlainScalars, Refusal> {
-    let directives = memchr::memmem::find_iter(text, b"%TAG").count();
+    let directives = crate::text::count_occurrences(text, b"%TAG");
     if directives > MAX_TAG_DIRECTIVES {
         return Err(Refusal::TooLarge(1));
     }

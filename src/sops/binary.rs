@@ -186,7 +186,9 @@ fn has_binary_tag(bytes: &[u8]) -> bool {
             return false;
         }
         content.starts_with(TAG)
-            || memchr::memmem::find(content, b": ")
+            || content
+                .windows(2)
+                .position(|pair| pair == b": ")
                 .is_some_and(|at| content[at + 2..].trim_ascii_start().starts_with(TAG))
     })
 }
