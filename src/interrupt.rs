@@ -288,8 +288,9 @@ mod linux {
                     let wake = armed.watched.iter().next().unwrap_or(libc::SIGTERM);
                     // SAFETY: the thread has not been joined, so its handle is valid;
                     // `wake` is one of the signals it waits for, so it is taken, not delivered.
+                    // (std's handle is an integer; musl's `pthread_t` a pointer: cast.)
                     unsafe {
-                        libc::pthread_kill(thread.as_pthread_t(), wake);
+                        libc::pthread_kill(thread.as_pthread_t() as _, wake);
                     }
                     let _ = thread.join();
                 }

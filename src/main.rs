@@ -9,6 +9,8 @@
 use clap::{CommandFactory, FromArgMatches};
 use kstrun::cli::Cli;
 use kstrun::report::Reporter;
+use std::ffi::{c_char, c_int, CStr, OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
 
 #[global_allocator]
 static ALLOCATOR: kstrun::alloc::ZeroizingAllocator = kstrun::alloc::ZeroizingAllocator;
@@ -17,21 +19,35 @@ static ALLOCATOR: kstrun::alloc::ZeroizingAllocator = kstrun::alloc::ZeroizingAl
 /// no secrets, kstrun execs or exits soon after, and tearing down its
 /// hundreds of small allocations (each wiped by the allocator) was a tenth
 /// of a start-up.
-fn parse() -> Result<Cli, clap::Error> {
+fn parse(arguments: Vec<OsString>) -> Result<Cli, clap::Error> {
     let command = Box::leak(Box::new(Cli::command()));
-    let mut matches = command.try_get_matches_from_mut(std::env::args_os())?;
+    let mut matches = command.try_get_matches_from_mut(arguments)?;
     Cli::from_arg_matches_mut(&mut matches).map_err(|e| e.format(command))
 }
 
-/// The C entry point. Arguments are read through `std::env::args_os`,
-/// which the standard library captures from the C library on its own.
+/// The command line as the C library passed it to [`main`]. Not
+/// `std::env::args_os`: without the Rust runtime's start-up, std has the
+/// arguments only where the C library hands them to initialisers too, as
+/// glibc does and musl does not (built for musl, kstrun saw none).
+fn arguments(argc: c_int, argv: *const *const c_char) -> Vec<OsString> {
+    if argv.is_null() {
+        return Vec::new();
+    }
+    (0..usize::try_from(argc).unwrap_or(0))
+        .map(|index| {
+            // SAFETY: the C library passes `argc` pointers in `argv`, each to
+            // a NUL-terminated string that lives as long as the process.
+            let argument = unsafe { CStr::from_ptr(*argv.add(index)) };
+            OsStr::from_bytes(argument.to_bytes()).to_os_string()
+        })
+        .collect()
+}
+
+/// The C entry point.
 #[no_mangle]
-extern "C" fn main(
-    _argc: std::ffi::c_int,
-    _argv: *const *const std::ffi::c_char,
-) -> std::ffi::c_int {
+extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
     kstrun::startup::begin();
-    let mut cli = match parse() {
+    let mut cli = match parse(arguments(argc, argv)) {
         Ok(cli) => cli,
         Err(error) => {
             // Help and version go to stdout with status 0 (unless it was
