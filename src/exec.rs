@@ -102,7 +102,7 @@ fn refuse_oversized(argv: &[CString], envp: &EnvBlock) -> Result<(), Error> {
             + env_bytes;
         if strings + pointers > limit {
             return Err(Error::Child(format!(
-                "the child's arguments and environment take {} bytes, more than the {limit} one execve takes here (a quarter of the stack size limit, `ulimit -s`); the largest variables: {} (a secret can be delivered with as = \"file\")",
+                "the child's arguments and environment take {} bytes, more than the {limit} one execve takes here (a quarter of the stack size limit, `ulimit -s`, at least 128 KiB and at most 6 MiB); the largest variables: {} (a secret can be delivered with as = \"file\")",
                 strings + pointers,
                 envp.largest(3).join(", ")
             )));
