@@ -81,10 +81,12 @@ impl ExecFailure {
 /// Refuses arguments and an environment bigger than one `execve` takes on
 /// Linux: the exec would fail with E2BIG ("Argument list too long", exit
 /// 126), naming nothing. Counted as the kernel counts them (every string with
-/// its NUL, and a pointer to each), against its limit: a quarter of the
-/// stack size limit, at most 6 MiB, at least 128 KiB. Read off the block
-/// already built, whose size is known: nothing is counted twice.
-fn refuse_oversized(argv: &[CString], envp: &EnvBlock) -> Result<(), Error> {
+/// its NUL, a pointer to each, and the program's path, which it copies onto
+/// the same stack), against its limit: a quarter of the stack size limit, at
+/// most 6 MiB, at least 128 KiB. Read off the block already built, whose
+/// size is known: nothing is counted twice. (A `#!` script's interpreter
+/// line, which the kernel adds to the arguments, is not counted.)
+fn refuse_oversized(argv: &[CString], envp: &EnvBlock, path: usize) -> Result<(), Error> {
     #[cfg(target_os = "linux")]
     {
         use nix::sys::resource::{getrlimit, Resource};
@@ -99,7 +101,8 @@ fn refuse_oversized(argv: &[CString], envp: &EnvBlock) -> Result<(), Error> {
             .iter()
             .map(|arg| arg.as_bytes_with_nul().len())
             .sum::<usize>()
-            + env_bytes;
+            + env_bytes
+            + path;
         if strings + pointers > limit {
             return Err(Error::Child(format!(
                 "the child's arguments and environment take {} bytes, more than the {limit} one execve takes here (a quarter of the stack size limit, `ulimit -s`, at least 128 KiB and at most 6 MiB); the largest variables: {} (a secret can be delivered with as = \"file\")",
@@ -120,7 +123,7 @@ impl Program {
             return Err(Error::Usage("no command given".to_string()));
         };
         let shown = program.to_string_lossy().into_owned();
-        let candidates = candidates(program, &env)
+        let candidates: Vec<CString> = candidates(program, &env)
             .into_iter()
             .filter_map(|path| CString::new(path.into_os_string().into_vec()).ok())
             .collect();
@@ -136,7 +139,12 @@ impl Program {
             }
         }
         let (envp, files) = env.into_exec_parts();
-        refuse_oversized(&argv, &envp)?;
+        let longest_path = candidates
+            .iter()
+            .map(|path| path.as_bytes_with_nul().len())
+            .max()
+            .unwrap_or(0);
+        refuse_oversized(&argv, &envp, longest_path)?;
         let argv_ptrs = pointers(&argv);
         let envp_ptrs = envp.pointers();
         Ok(Program {

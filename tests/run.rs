@@ -830,3 +830,59 @@ fn an_environment_too_big_for_execve_fails_by_name() {
     assert_eq!(output.status.code(), Some(0), "{:?}", output.stderr);
     assert!(output.stdout.len() > 7 * 1024 * 1024);
 }
+
+/// The size check counts what the kernel counts, the program's path
+/// included: an environment that fills one `execve` exactly starts the
+/// program, one byte more fails by name (125), never with "Argument list
+/// too long" (126). Run under a 1 MiB stack limit: 256 KiB for one exec.
+#[test]
+fn the_execve_size_check_agrees_with_the_kernel_to_the_byte() {
+    let sandbox = Sandbox::new();
+    let limit = 256 * 1024;
+    let run = |filler: usize| {
+        let mut manifest = String::from("command = \"/bin/true\"\n[env]\n");
+        for name in ["A", "B"] {
+            manifest.push_str(&format!("{name} = \"{}\"\n", "a".repeat(100_000)));
+        }
+        manifest.push_str(&format!("C = \"{}\"\n", "c".repeat(filler)));
+        sandbox.manifest(&manifest);
+        std::process::Command::new("sh")
+            .args(["-c", "ulimit -s 1024 && exec \"$0\""])
+            .arg(env!("CARGO_BIN_EXE_kstrun"))
+            .current_dir(sandbox.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", sandbox.path())
+            .output()
+            .unwrap()
+    };
+    // Over the limit on purpose: kstrun says by how much.
+    let over = run(70_000);
+    let stderr = String::from_utf8_lossy(&over.stderr);
+    let total: usize = stderr
+        .split("take ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no size in: {stderr}"));
+    assert!(
+        stderr.contains(&format!("more than the {limit} one execve")),
+        "{stderr}"
+    );
+    let exact = 70_000 - (total - limit);
+    let fits = run(exact);
+    assert_eq!(
+        fits.status.code(),
+        Some(0),
+        "{:?}",
+        String::from_utf8_lossy(&fits.stderr)
+    );
+    let one_more = run(exact + 1);
+    assert_eq!(
+        one_more.status.code(),
+        Some(125),
+        "{:?}",
+        String::from_utf8_lossy(&one_more.stderr)
+    );
+    assert!(String::from_utf8_lossy(&one_more.stderr).contains("one execve takes"));
+}
