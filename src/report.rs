@@ -20,8 +20,18 @@ use std::io::{IsTerminal, Write};
 /// `text` with every control character but newline and tab written as its
 /// Rust escape (`\u{1b}`, `\r`), so that it reaches a terminal as text.
 pub fn printable(text: &str) -> Cow<'_, str> {
-    let shown_raw = |c: char| !c.is_control() || c == '\n' || c == '\t';
-    if text.chars().all(shown_raw) {
+    escaped(text, |c| !c.is_control() || c == '\n' || c == '\t')
+}
+
+/// `text` for one cell of a table row: as [`printable`], with newlines and
+/// tabs escaped too, so that the cell stays on its row and in its column.
+pub fn printable_inline(text: &str) -> Cow<'_, str> {
+    escaped(text, |c| !c.is_control())
+}
+
+/// `text` with every character `shown_raw` refuses written as its escape.
+fn escaped(text: &str, shown_raw: impl Fn(char) -> bool) -> Cow<'_, str> {
+    if text.chars().all(&shown_raw) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);

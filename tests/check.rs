@@ -207,17 +207,18 @@ fn a_very_long_path_and_a_control_character_are_shown_as_text() {
 }
 
 /// The table's columns line up whatever a cell holds: an escaped control
-/// character takes the room of its escape, a non-ASCII letter one place.
+/// character takes the room of its escape (a tab or a newline too, which
+/// would otherwise move or break the row), an accented letter one place.
 #[test]
 fn columns_line_up_with_escapes_and_non_ascii_paths() {
     let sandbox = Sandbox::new();
     sandbox.manifest(
-        "[secrets]\nA = { path = \"b\\u0007c\", default = \"x\" }\nB = { path = \"caf\u{e9}.cr\u{e8}me.br\u{fb}l\u{e9}e\", default = \"y\" }\nC = { path = \"plain\", default = \"z\" }\n",
+        "[secrets]\nA = { path = \"b\\u0007c\", default = \"x\" }\nB = { path = \"caf\u{e9}.cr\u{e8}me.br\u{fb}l\u{e9}e\", default = \"y\" }\nC = { path = \"plain\", default = \"z\" }\nD = { path = \"a\\tb\", default = \"t\" }\nE = { path = \"a\\nb\", default = \"n\" }\n",
     );
     let output = sandbox.kstrun().arg("check").output().unwrap();
     assert_eq!(output.status.code(), Some(0), "{:?}", output.stderr);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let status_columns: Vec<usize> = ["A ", "B ", "C "]
+    let status_columns: Vec<usize> = ["A ", "B ", "C ", "D ", "E "]
         .iter()
         .map(|start| {
             let line = stdout

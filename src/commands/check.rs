@@ -8,7 +8,7 @@
 use crate::child::{env_refuses, FileSecrets};
 use crate::error::Error;
 use crate::plan::Plan;
-use crate::report::printable;
+use crate::report::{printable, printable_inline};
 use crate::resolution::{resolve_entries, Outcome};
 use crate::secrets::{ProviderStatus, SecretResolver};
 use serde_json::{json, Value};
@@ -94,13 +94,15 @@ const MAX_COLUMN: usize = 64;
 fn table(manifest: Option<String>, rows: &[Row], statuses: &[ProviderStatus]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "manifest: {}", manifest.as_deref().unwrap_or("(none)"));
-    // Cells as they will be shown (control characters escaped), measured
-    // in characters as `format!` pads them. A column is as wide as its
-    // longest cell, up to `MAX_COLUMN`: a longer name or path runs past its
-    // column instead (a width also has to fit in `u16`, or `format!` panics).
+    // Cells as they will be shown (control characters escaped, tabs and
+    // newlines too), measured in characters as `format!` pads them (a wide
+    // or combining character still shifts its row). A column is as wide as
+    // its longest cell, up to `MAX_COLUMN`: a longer name or path runs past
+    // its column instead (a width also has to fit in `u16`, or `format!`
+    // panics).
     let shown: Vec<(Cow<str>, Cow<str>)> = rows
         .iter()
-        .map(|r| (printable(&r.var), printable(&r.path)))
+        .map(|r| (printable_inline(&r.var), printable_inline(&r.path)))
         .collect();
     let width = |cells: &mut dyn Iterator<Item = &str>, title: usize| {
         cells
@@ -120,7 +122,7 @@ fn table(manifest: Option<String>, rows: &[Row], statuses: &[ProviderStatus]) ->
         let place = r
             .location
             .iter()
-            .map(|(k, v)| format!("{k}={v}"))
+            .map(|(k, v)| format!("{k}={}", printable_inline(v)))
             .collect::<Vec<_>>()
             .join(" ");
         let place = if r.required || r.status != "unset" {
