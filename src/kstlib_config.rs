@@ -15,7 +15,7 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 /// The settings kstrun takes from a kstlib config; every field optional.
-#[derive(Debug, Default, PartialEq)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct KstlibSettings {
     /// `secrets.sops.path`, made relative to the config's folder.
     pub sops_path: Option<PathBuf>,

@@ -447,6 +447,19 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        name: "kstlib config keyring service holding @, keyutils backend in an unchosen scope",
+        manifest: Some(
+            "config = \"a.yml\"\n[scopes.prod.providers.keyring]\nbackend = \"keyutils\"\n",
+        ),
+        args: &[],
+        env: &[],
+        expect: &[
+            "kstrun.toml:3:",
+            "with scope 'prod'",
+            "service may not hold '@' with the keyutils backend",
+        ],
+    },
+    Case {
         name: "empty sops path",
         manifest: Some("[providers.sops]\npath = \"\"\n"),
         args: &[],

@@ -255,6 +255,24 @@ impl Checker<'_> {
         folder: &Path,
     ) -> Result<RawManifest, ManifestError> {
         let mut scopes = raw.scopes.take().unwrap_or_default();
+        // A scope that names no kstlib `config` of its own keeps the root's,
+        // whose settings (a keyring service, say) meet the scope's: read
+        // once, when a check needs it. A root config that cannot be read is
+        // the root's own error, reported as such after this: empty here.
+        let mut root_kstlib: Option<KstlibSettings> = None;
+        let mut kstlib_for = |scope: Option<&RawManifest>| -> KstlibSettings {
+            if scope.is_some_and(|table| table.config.is_some()) {
+                return KstlibSettings::default();
+            }
+            root_kstlib
+                .get_or_insert_with(|| match &raw.config {
+                    Some(config) if !config.get_ref().is_empty() => {
+                        kstlib_config::load(&folder.join(config.get_ref())).unwrap_or_default()
+                    }
+                    _ => KstlibSettings::default(),
+                })
+                .clone()
+        };
         for (name, table) in &scopes {
             if table.get_ref().scopes.is_some() {
                 return Err(self.error(
@@ -266,10 +284,11 @@ impl Checker<'_> {
                 let overlaid = raw
                     .narrowed_for(table.get_ref())
                     .overlay(table.get_ref().clone());
-                if let Err(mut e) = self.check(overlaid, folder, KstlibSettings::default()) {
+                let kstlib = kstlib_for(Some(table.get_ref()));
+                if let Err(mut e) = self.check(overlaid, folder, kstlib) {
                     // Checked although not chosen: name the scope, unless the
                     // mistake is the root's own (then it is reported as such).
-                    self.check(raw.clone(), folder, KstlibSettings::default())?;
+                    self.check(raw.clone(), folder, kstlib_for(None))?;
                     e.message = format!("with scope '{name}': {}", e.message);
                     return Err(e);
                 }
@@ -286,7 +305,8 @@ impl Checker<'_> {
             Some(table) => raw.narrowed_for(table.get_ref()),
             None => raw.clone(),
         };
-        self.check(root, folder, KstlibSettings::default())?;
+        let kstlib = kstlib_for(None);
+        self.check(root, folder, kstlib)?;
         match chosen {
             Some(table) => Ok(raw.overlay(table.into_inner())),
             None => {
