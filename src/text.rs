@@ -84,8 +84,9 @@ pub fn find_byte(byte: u8, bytes: &[u8]) -> Option<usize> {
 
 /// How many times `needle` occurs in `bytes`, not overlapping, as
 /// `memchr::memmem::find_iter(..).count()` (whose searcher asks the processor
-/// for AVX2, see the module docs). A scan for the needle's first byte: meant
-/// for needles that seldom start where they do not occur.
+/// for AVX2, see the module docs), except that an empty needle occurs 0
+/// times here. A scan for the needle's first byte: meant for needles that
+/// seldom start where they do not occur.
 pub fn count_occurrences(bytes: &[u8], needle: &[u8]) -> usize {
     let Some((&first, _)) = needle.split_first() else {
         return 0;
