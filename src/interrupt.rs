@@ -1,4 +1,4 @@
-//! SIGINT, SIGTERM and SIGHUP while resolving: stop the helpers, end by the signal (128+N).
+//! SIGINT, SIGTERM and SIGHUP while resolving: stop the helpers, exit 128+N.
 //!
 //! [`arm`] blocks the three signals in the main thread (every thread started
 //! later inherits the block). A signal that arrives is then held pending
@@ -9,11 +9,11 @@
 //!   a file that is not a regular file (a FIFO), output to a pipe. It takes
 //!   the signal with `sigwaitinfo` at once, stops every helper (see
 //!   [`register_child`] and [`on_interrupt`]), reports the interruption and
-//!   ends kstrun by that signal (a shell shows 128+N; see `interrupted`);
+//!   exits with 128+N;
 //! * [`Watcher::disarm`], just before the child starts: a run that never
 //!   needed the thread (secrets from the environment, the command line or
 //!   local SOPS files: a few milliseconds of work) checks for a pending
-//!   signal there and ends the same way. Not starting the thread saves a
+//!   signal there and exits the same way. Not starting the thread saves a
 //!   tenth of such a run.
 //!
 //! Either way the child is never started after an interrupt: the main thread
@@ -27,7 +27,7 @@
 //! nothing but the mask has to be given back to the child. A signal the
 //! caller ignored (`nohup`) or blocked is left alone.
 //!
-//! The wipe on interrupt is the kernel's: the end of the process unmaps every page and the
+//! The wipe on interrupt is the kernel's: `exit` unmaps every page and the
 //! kernel clears a page before it gives it to anyone else. Until then the
 //! process is non-dumpable with a core limit of 0 (see `hardening`), so no
 //! copy can leave through a core file or `/proc/PID/mem`. Wiping explicitly
@@ -250,7 +250,7 @@ mod linux {
 
     /// A helper that held the terminal died of `signo` typed there (Ctrl-C
     /// goes to the terminal's foreground group, the helper's, not to
-    /// kstrun): kstrun stops as if the signal had reached it — ends by it
+    /// kstrun): kstrun stops as if the signal had reached it — exits 128+N
     /// — when it watches that signal and nothing has started. Returns
     /// otherwise (for a library caller, the helper's failure is the error).
     pub fn interrupted_at_terminal(signo: i32) {
@@ -264,30 +264,11 @@ mod linux {
         }
     }
 
-    /// Stops the helpers, reports, and ends kstrun by the signal itself.
-    ///
-    /// Not `exit(128+N)`, although a shell shows the same status: a shell
-    /// that waits for a program dead of SIGINT stops its loop or script as
-    /// if the Ctrl-C had been its own, and goes on when the program exited
-    /// (it took the program to have handled the Ctrl-C). Interrupted while
-    /// resolving, kstrun stands for the program it did not start, so its
-    /// parent sees what it would have seen of that program. The exit stays
-    /// as a fallback, should the signal not end the process.
+    /// Stops the helpers, reports, and exits with 128+N.
     fn interrupted(signo: i32, report: &Reporter) -> ! {
         stop_helpers();
         let error = Error::Interrupted(signo);
         report.error(&error.to_string());
-        if let Ok(signal) = Signal::try_from(signo) {
-            // SAFETY: the default action is set for a signal kstrun never
-            // handles (watched signals keep their disposition, which was
-            // not "ignore"); then it is unblocked in this thread alone and
-            // raised to this thread, which the kernel ends with the process.
-            unsafe {
-                let _ = nix::sys::signal::signal(signal, nix::sys::signal::SigHandler::SigDfl);
-            }
-            let _ = SignalSet::of(&[signo]).unblock();
-            let _ = nix::sys::signal::raise(signal);
-        }
         std::process::exit(error.exit_status());
     }
 
