@@ -34,11 +34,10 @@ fn a_hanging_key_command_is_interruptible() {
 }
 
 /// Ctrl-C typed at a key command's prompt reaches the command, not its
-/// caller: a library caller gets an `interrupted` error for every secret of
-/// the batch, from every file, and backend `auto` does not go on to the
-/// `sops` executable, which would run the command and ask again. The caller
-/// must run at a terminal: this test runs a copy of itself (the branch on
-/// `KSTRUN_TEST_ASK`) in a shell on a pseudo-terminal.
+/// caller: a library caller gets an `interrupted` error, and backend `auto`
+/// does not go on to the `sops` executable, which would run the command and
+/// ask again. The caller must run at a terminal: this test runs a copy of
+/// itself (the branch on `KSTRUN_TEST_ASK`) in a shell on a pseudo-terminal.
 #[test]
 fn ctrl_c_at_a_key_command_prompt_is_not_asked_again() {
     if let Some(ask) = std::env::var_os("KSTRUN_TEST_ASK") {
@@ -46,14 +45,9 @@ fn ctrl_c_at_a_key_command_prompt_is_not_asked_again() {
         let env = sandbox.bare_env().with("SOPS_AGE_KEY_CMD", ask);
         let mut settings = settings(&fixture("basic.sops.yaml"), SopsBackend::Auto);
         settings.timeout = Duration::from_secs(3);
-        let mut from_json = request(&["database", "url"]);
-        from_json.metadata.path = Some(fixture("basic.sops.json"));
-        let requests = [request(&["emoji"]), from_json];
-        for answer in resolver(settings, env).resolve_all(&requests) {
-            match answer {
-                Ok(_) => println!("outcome: found"),
-                Err(error) => println!("outcome: {error}"),
-            }
+        match resolver(settings, env).resolve(&request(&["emoji"])) {
+            Ok(_) => println!("outcome: found"),
+            Err(error) => println!("outcome: {error}"),
         }
         return;
     }
@@ -79,11 +73,9 @@ fn ctrl_c_at_a_key_command_prompt_is_not_asked_again() {
         return;
     };
     assert_eq!(shown.matches("passphrase: ").count(), 1, "{shown}");
-    assert_eq!(
-        shown.matches("SOPS_AGE_KEY_CMD was interrupted").count(),
-        2,
+    assert!(
+        shown.contains("outcome: ") && shown.contains("SOPS_AGE_KEY_CMD was interrupted"),
         "{shown}"
     );
-    assert!(shown.contains("basic.sops.json"), "{shown}");
     assert!(shown.contains("status-0"), "{shown}");
 }

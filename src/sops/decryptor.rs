@@ -139,14 +139,6 @@ impl Decryptor {
         self.identities = None;
     }
 
-    /// Drops the identities if `SOPS_AGE_KEY_CMD` was interrupted while
-    /// they were gathered: the next decrypt runs it, and asks, again.
-    pub fn forget_interrupted_identities(&mut self) {
-        if self.identities.as_ref().is_some_and(|i| i.interrupted) {
-            self.identities = None;
-        }
-    }
-
     /// Decrypts the file at `path`.
     pub fn decrypt(&mut self, path: &Path) -> Result<Decrypted> {
         let format = self.options.format.resolve(path);
@@ -213,11 +205,11 @@ impl Decryptor {
 
     fn native(&mut self, file: &EncryptedFile, meta: &Metadata) -> Result<Decrypted> {
         if self.identities().interrupted {
-            // Kept, so that no other file asks again, until the caller
-            // lets the next try ask (`forget_interrupted_identities`).
+            // Gathered again on the next try, which asks again.
+            self.forget_identities();
             return Err(SopsError::new(
                 ErrorKind::Interrupted,
-                "SOPS_AGE_KEY_CMD was interrupted",
+                "SOPS_AGE_KEY_CMD was interrupted at the terminal",
             ));
         }
         let identities = self.identities();

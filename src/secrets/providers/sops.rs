@@ -379,10 +379,7 @@ impl Provider for SopsProvider {
         SecretSource::Sops
     }
 
-    /// A key command stopped with Ctrl-C stops every file of the batch
-    /// (none asks again); the next batch, or a lookup outside one, asks.
     fn batch(&mut self, active: bool) {
-        self.decryptor.forget_interrupted_identities();
         self.batch_stamps = active.then(Vec::new);
         self.failures.retain(|(_, _, _, error)| !error.may_pass());
         self.cache.hold(active);
@@ -390,9 +387,6 @@ impl Provider for SopsProvider {
     }
 
     fn lookup(&mut self, request: &SecretRequest) -> Result<Lookup, SecretError> {
-        if self.batch_stamps.is_none() {
-            self.decryptor.forget_interrupted_identities();
-        }
         let requested = request.metadata.path.as_deref();
         let kept = self.current.take().filter(|current| {
             // Compared as bytes, not component by component (each a parse
