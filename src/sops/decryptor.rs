@@ -209,7 +209,7 @@ impl Decryptor {
             self.forget_identities();
             return Err(SopsError::new(
                 ErrorKind::Interrupted,
-                "SOPS_AGE_KEY_CMD was interrupted at the terminal",
+                "SOPS_AGE_KEY_CMD was interrupted",
             ));
         }
         let identities = self.identities();

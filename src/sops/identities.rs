@@ -121,9 +121,9 @@ pub struct Identities {
     pub sources: Vec<IdentitySource>,
     /// Permission warnings for key files.
     pub warnings: Vec<String>,
-    /// `SOPS_AGE_KEY_CMD` was stopped with Ctrl-C at its prompt: the reader
-    /// stops there rather than go on to the `sops` executable, which would
-    /// run the command, and ask, again.
+    /// `SOPS_AGE_KEY_CMD` was interrupted (Ctrl-C at its prompt, or
+    /// `crate::sops::interrupt`): the reader stops there rather than go on to
+    /// the `sops` executable, which would run the command, and ask, again.
     pub interrupted: bool,
 }
 
