@@ -86,7 +86,11 @@ impl ExecFailure {
 /// most 6 MiB, at least 128 KiB. Read off the block already built, whose
 /// size is known: nothing is counted twice. (A `#!` script's interpreter
 /// line, which the kernel adds to the arguments, is not counted.)
-fn refuse_oversized(argv: &[CString], envp: &EnvBlock, path: usize) -> Result<(), Error> {
+fn refuse_oversized(
+    argv: &[CString],
+    envp: &EnvBlock,
+    candidates: &[CString],
+) -> Result<(), Error> {
     #[cfg(target_os = "linux")]
     {
         use nix::sys::resource::{getrlimit, Resource};
@@ -101,8 +105,24 @@ fn refuse_oversized(argv: &[CString], envp: &EnvBlock, path: usize) -> Result<()
             .iter()
             .map(|arg| arg.as_bytes_with_nul().len())
             .sum::<usize>()
-            + env_bytes
-            + path;
+            + env_bytes;
+        // The path is the one execve will be given: the first candidate that
+        // exists, as `execve` tries them (looked for only near the limit,
+        // where it matters; a PATH entry never used counts for nothing).
+        let path_of = |path: &CString| path.as_bytes_with_nul().len();
+        let longest = candidates.iter().map(path_of).max().unwrap_or(0);
+        let path = if strings + pointers + longest <= limit {
+            longest
+        } else {
+            candidates
+                .iter()
+                .find(|path| {
+                    // SAFETY: `path` is a live NUL-terminated string.
+                    unsafe { libc::access(path.as_ptr(), libc::F_OK) == 0 }
+                })
+                .map_or(0, path_of)
+        };
+        let strings = strings + path;
         if strings + pointers > limit {
             return Err(Error::Child(format!(
                 "the child's arguments and environment take {} bytes, more than the {limit} one execve takes here (a quarter of the stack size limit, `ulimit -s`, at least 128 KiB and at most 6 MiB); the largest variables: {} (a secret can be delivered with as = \"file\")",
@@ -139,12 +159,7 @@ impl Program {
             }
         }
         let (envp, files) = env.into_exec_parts();
-        let longest_path = candidates
-            .iter()
-            .map(|path| path.as_bytes_with_nul().len())
-            .max()
-            .unwrap_or(0);
-        refuse_oversized(&argv, &envp, longest_path)?;
+        refuse_oversized(&argv, &envp, &candidates)?;
         let argv_ptrs = pointers(&argv);
         let envp_ptrs = envp.pointers();
         Ok(Program {

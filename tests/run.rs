@@ -839,23 +839,26 @@ fn an_environment_too_big_for_execve_fails_by_name() {
 fn the_execve_size_check_agrees_with_the_kernel_to_the_byte() {
     let sandbox = Sandbox::new();
     let limit = 256 * 1024;
-    let run = |filler: usize| {
-        let mut manifest = String::from("command = \"/bin/true\"\n[env]\n");
+    let long_unused_dir = format!("/{}", vec!["d".repeat(100); 30].join("/"));
+    let run_in = |filler: usize, command: &str, path: &std::ffi::OsStr| {
+        let mut manifest = format!("command = \"{command}\"\n[env]\n");
         for name in ["A", "B"] {
             manifest.push_str(&format!("{name} = \"{}\"\n", "a".repeat(100_000)));
         }
         manifest.push_str(&format!("C = \"{}\"\n", "c".repeat(filler)));
         sandbox.manifest(&manifest);
-        std::process::Command::new("sh")
+        std::process::Command::new("/bin/sh")
             .args(["-c", "ulimit -s 1024 && exec \"$0\""])
             .arg(env!("CARGO_BIN_EXE_kstrun"))
             .current_dir(sandbox.path())
             .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("PATH", path)
             .env("HOME", sandbox.path())
             .output()
             .unwrap()
     };
+    let search_path = std::env::var_os("PATH").unwrap_or_default();
+    let run = |filler: usize| run_in(filler, "/bin/true", &search_path);
     // Over the limit on purpose: kstrun says by how much.
     let over = run(70_000);
     let stderr = String::from_utf8_lossy(&over.stderr);
@@ -885,4 +888,14 @@ fn the_execve_size_check_agrees_with_the_kernel_to_the_byte() {
         String::from_utf8_lossy(&one_more.stderr)
     );
     assert!(String::from_utf8_lossy(&one_more.stderr).contains("one execve takes"));
+    // Found through PATH, the same `/bin/true`: a long PATH entry the exec
+    // never uses counts for nothing.
+    let unused_first = std::ffi::OsString::from(format!("{long_unused_dir}:/bin"));
+    let through_path = run_in(exact, "true", &unused_first);
+    assert_eq!(
+        through_path.status.code(),
+        Some(0),
+        "{:?}",
+        String::from_utf8_lossy(&through_path.stderr)
+    );
 }
