@@ -234,3 +234,33 @@ fn columns_line_up_with_escapes_and_non_ascii_paths() {
         "{status_columns:?}\n{stdout}"
     );
 }
+
+/// A chosen scope that names its own kstlib config replaces the root's: the
+/// root's config (here a keyring service keyutils refuses) is not held
+/// against it, and is not even read. Without the scope, the root's is wrong.
+#[test]
+fn a_chosen_scope_with_its_own_config_is_not_judged_by_the_roots() {
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        "root.yml",
+        b"secrets:\n  keyring:\n    service: team@corp\n",
+    );
+    sandbox.write("prod.yml", b"secrets:\n  keyring:\n    service: prodsvc\n");
+    sandbox.manifest(
+        "config = \"root.yml\"\n[providers.keyring]\nbackend = \"keyutils\"\n[scopes.prod]\nconfig = \"prod.yml\"\n",
+    );
+    let scoped = sandbox
+        .kstrun()
+        .args(["--scope", "prod", "check"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        scoped.status.code(),
+        Some(0),
+        "{:?}",
+        String::from_utf8_lossy(&scoped.stderr)
+    );
+    let plain = sandbox.kstrun().arg("check").output().unwrap();
+    assert_eq!(plain.status.code(), Some(125));
+    assert!(String::from_utf8_lossy(&plain.stderr).contains("may not hold '@'"));
+}

@@ -305,7 +305,9 @@ impl Checker<'_> {
             Some(table) => raw.narrowed_for(table.get_ref()),
             None => raw.clone(),
         };
-        let kstlib = kstlib_for(None);
+        // The chosen scope's own config, if it names one, stands in for the
+        // root's: the root's is then neither read nor checked against.
+        let kstlib = kstlib_for(chosen.as_ref().map(Spanned::get_ref));
         self.check(root, folder, kstlib)?;
         match chosen {
             Some(table) => Ok(raw.overlay(table.into_inner())),
