@@ -233,6 +233,16 @@ fn columns_line_up_with_escapes_and_non_ascii_paths() {
         status_columns.iter().all(|&c| c == status_columns[0]),
         "{status_columns:?}\n{stdout}"
     );
+    // The line under a failing row stays one line too.
+    sandbox.manifest("[secrets]\nF = \"p\\nq\"\n");
+    let output = sandbox.kstrun().arg("check").output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{:?}", output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        !stdout.lines().any(|line| line.starts_with("q'")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("p\\nq"), "{stdout}");
 }
 
 /// A chosen scope that names its own kstlib config replaces the root's: the

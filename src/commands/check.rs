@@ -93,7 +93,11 @@ const MAX_COLUMN: usize = 64;
 /// The report as a table. (`writeln!` into a `String` cannot fail.)
 fn table(manifest: Option<String>, rows: &[Row], statuses: &[ProviderStatus]) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "manifest: {}", manifest.as_deref().unwrap_or("(none)"));
+    let _ = writeln!(
+        out,
+        "manifest: {}",
+        printable_inline(manifest.as_deref().unwrap_or("(none)"))
+    );
     // Cells as they will be shown (control characters escaped, tabs and
     // newlines too), measured in characters as `format!` pads them (a wide
     // or combining character still shifts its row). A column is as wide as
@@ -136,7 +140,7 @@ fn table(manifest: Option<String>, rows: &[Row], statuses: &[ProviderStatus]) ->
             r.status, r.provider
         );
         if let Some(error) = &r.error {
-            let _ = writeln!(out, "{:var_w$}  {error}", "");
+            let _ = writeln!(out, "{:var_w$}  {}", "", printable_inline(error));
         }
     }
     let _ = writeln!(out);
@@ -145,7 +149,7 @@ fn table(manifest: Option<String>, rows: &[Row], statuses: &[ProviderStatus]) ->
         let reason = status
             .state
             .reason()
-            .map(|r| format!(" ({r})"))
+            .map(|r| format!(" ({})", printable_inline(r)))
             .unwrap_or_default();
         let _ = writeln!(
             out,
@@ -154,10 +158,10 @@ fn table(manifest: Option<String>, rows: &[Row], statuses: &[ProviderStatus]) ->
             status.state.label()
         );
         for detail in &status.details {
-            let _ = writeln!(out, "            {detail}");
+            let _ = writeln!(out, "            {}", printable_inline(detail));
         }
         for warning in &status.warnings {
-            let _ = writeln!(out, "            warning: {warning}");
+            let _ = writeln!(out, "            warning: {}", printable_inline(warning));
         }
     }
     out
