@@ -373,11 +373,12 @@ impl Checker<'_> {
                         "secret-service, keyutils",
                     )
                 })?;
-            // `keyring:a@b@c` would be both user `a@b` of service `c` and
-            // user `a` of service `b@c`: refused here, at its line, not at
-            // the first lookup that reaches the tier.
-            if manifest.keyring.backend == KeyringBackend::Keyutils
-                && manifest.keyring.service.contains('@')
+            // Refused here, at its line, not at the first lookup that
+            // reaches the tier.
+            if !manifest
+                .keyring
+                .backend
+                .accepts_service(&manifest.keyring.service)
             {
                 return Err(self.error(
                     service_span.unwrap_or_else(|| backend.span()),

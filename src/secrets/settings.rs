@@ -5,8 +5,8 @@
 //! working directory: resolving them against a manifest is the manifest's job.
 
 use super::providers::{
-    EnvProvider, EnvSettings, KeyringBackend, KeyringProvider, KeyringSettings, OverridesProvider,
-    SopsProvider, SopsSettings,
+    EnvProvider, EnvSettings, KeyringProvider, KeyringSettings, OverridesProvider, SopsProvider,
+    SopsSettings,
 };
 use super::{Provider, SecretError, SecretSource, SecretValue};
 
@@ -58,7 +58,7 @@ impl ResolverSettings {
         if service.is_empty() {
             return config("keyring service: may not be empty".to_string());
         }
-        if self.keyring.backend == KeyringBackend::Keyutils && service.contains('@') {
+        if !self.keyring.backend.accepts_service(service) {
             return config(format!(
                 "keyring service '{service}': may not hold '@' with keyutils"
             ));
@@ -89,6 +89,7 @@ impl ResolverSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secrets::providers::KeyringBackend;
 
     fn changed(change: impl FnOnce(&mut ResolverSettings)) -> ResolverSettings {
         let mut settings = ResolverSettings::default();

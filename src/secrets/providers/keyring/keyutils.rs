@@ -15,6 +15,7 @@
 //! expiry, as any use of it does. Writes (the library's `store` and
 //! `delete`) stay with keyring-rs.
 
+use super::KeyringBackend;
 use keyring_core::Error;
 use linux_keyutils::{KeyError, KeyRing, KeyRingIdentifier};
 
@@ -26,9 +27,8 @@ pub(super) fn probe() -> Result<(), KeyError> {
 
 /// The value of the item of `service` and `username`.
 pub(super) fn read(service: &str, username: &str) -> keyring_core::Result<Vec<u8>> {
-    // With '@' in the service, `keyring:a@b@c` would be both (a@b, c) and
-    // (a, b@c): another service's item could answer.
-    if service.contains('@') {
+    // Another service's item could answer (see `accepts_service`).
+    if !KeyringBackend::Keyutils.accepts_service(service) {
         return Err(Error::Invalid(
             "service".to_string(),
             "it holds '@', which separates the user name from the service in a keyutils description"

@@ -74,6 +74,14 @@ impl KeyringBackend {
     pub fn from_name(name: &str) -> Option<KeyringBackend> {
         Self::ALL.into_iter().find(|b| b.name() == name)
     }
+
+    /// Whether this store can tell `service`'s items from another's:
+    /// keyutils describes an item as `keyring:USER@SERVICE`, so with '@' in
+    /// the service `keyring:a@b@c` would be both user `a@b` of service `c`
+    /// and user `a` of service `b@c`.
+    pub fn accepts_service(self, service: &str) -> bool {
+        self != KeyringBackend::Keyutils || !service.contains('@')
+    }
 }
 
 impl fmt::Display for KeyringBackend {
