@@ -90,6 +90,16 @@ fn row(outcome: Outcome) -> Row {
 /// The widest a column of the table is padded to.
 const MAX_COLUMN: usize = 64;
 
+/// The width of a column: its longest cell in characters, at least its
+/// title's, at most `MAX_COLUMN`.
+fn column_width<'a>(cells: impl Iterator<Item = &'a str>, title: usize) -> usize {
+    cells
+        .map(|cell| cell.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(title, MAX_COLUMN)
+}
+
 /// The report as a table. (`writeln!` into a `String` cannot fail.)
 fn table(manifest: Option<String>, rows: &[Row], statuses: &[ProviderStatus]) -> String {
     let mut out = String::new();
@@ -108,15 +118,8 @@ fn table(manifest: Option<String>, rows: &[Row], statuses: &[ProviderStatus]) ->
         .iter()
         .map(|r| (printable_inline(&r.var), printable_inline(&r.path)))
         .collect();
-    let width = |cells: &mut dyn Iterator<Item = &str>, title: usize| {
-        cells
-            .map(|cell| cell.chars().count())
-            .max()
-            .unwrap_or(0)
-            .clamp(title, MAX_COLUMN)
-    };
-    let var_w = width(&mut shown.iter().map(|(var, _)| var.as_ref()), 8);
-    let path_w = width(&mut shown.iter().map(|(_, path)| path.as_ref()), 4);
+    let var_w = column_width(shown.iter().map(|(var, _)| var.as_ref()), 8);
+    let path_w = column_width(shown.iter().map(|(_, path)| path.as_ref()), 4);
     let _ = writeln!(
         out,
         "{:var_w$}  {:path_w$}  {:7}  {:8}  WHERE",
