@@ -274,3 +274,42 @@ fn a_chosen_scope_with_its_own_config_is_not_judged_by_the_roots() {
     assert_eq!(plain.status.code(), Some(125));
     assert!(String::from_utf8_lossy(&plain.stderr).contains("may not hold '@'"));
 }
+
+/// With scopes, the root's kstlib config serves both the scope checks and
+/// the run: it is read once, so both see the same settings. Here it is a
+/// FIFO written once: a second read would wait for a writer forever.
+#[test]
+fn the_roots_config_is_read_once_with_scopes() {
+    let sandbox = Sandbox::new();
+    let fifo = sandbox.path().join("root.yml");
+    sandbox.manifest(
+        "config = \"root.yml\"\n[secrets]\nA = { path = \"a\", default = \"x\" }\n[scopes.dev]\nsecrets = { B = { path = \"b\", default = \"y\" } }\n",
+    );
+    for args in [&["check"][..], &["--scope", "dev", "check"]] {
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).expect("mkfifo");
+        let writer = fifo.clone();
+        std::thread::spawn(move || {
+            std::fs::write(writer, b"secrets:\n  keyring:\n    service: teamsvc\n").unwrap()
+        });
+        let mut kstrun = sandbox.spawn_command().args(args).spawn().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = kstrun.try_wait().unwrap() {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                kstrun.kill().unwrap();
+                panic!("{args:?}: still reading the root's config after 20 s");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let output = kstrun.wait_with_output().unwrap();
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        std::fs::remove_file(&fifo).unwrap();
+    }
+}

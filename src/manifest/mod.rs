@@ -191,16 +191,23 @@ impl Manifest {
     ) -> Result<Manifest, ManifestError> {
         let checker = Checker { file, text };
         let folder = file.parent().map(Path::to_path_buf).unwrap_or_default();
-        let raw = checker.apply_scope(raw, scope, &folder)?;
-        let kstlib = match &raw.config {
-            // An empty one is refused by the value checks, scope or not.
-            Some(config) if config.get_ref().is_empty() => KstlibSettings::default(),
-            Some(config) => kstlib_config::load(&folder.join(config.get_ref()))?,
-            None => KstlibSettings::default(),
-        };
+        let (raw, kstlib) = checker.apply_scope(raw, scope, &folder)?;
         let mut manifest = checker.check(raw, &folder, kstlib)?;
         manifest.file = Some(file.to_path_buf());
         Ok(manifest)
+    }
+}
+
+/// The kstlib settings a manifest's `config` entry names, read from the file.
+fn kstlib_settings(
+    config: Option<&Spanned<String>>,
+    folder: &Path,
+) -> Result<KstlibSettings, ManifestError> {
+    match config {
+        // An empty one is refused by the value checks, scope or not.
+        Some(config) if config.get_ref().is_empty() => Ok(KstlibSettings::default()),
+        Some(config) => kstlib_config::load(&folder.join(config.get_ref())),
+        None => Ok(KstlibSettings::default()),
     }
 }
 
@@ -247,31 +254,31 @@ impl Checker<'_> {
     /// `RawManifest::narrowed_for`): a mistake in `[scopes.prod]` must fail
     /// `kstrun check` where it runs, not the first run with `--scope prod`.
     /// (An unchosen scope's kstlib `config` is not read: that file may exist
-    /// only where the scope is used.)
+    /// only where the scope is used.) Returns the manifest with the scope
+    /// laid over and the kstlib settings it runs with.
     fn apply_scope(
         &self,
         mut raw: RawManifest,
         scope: Option<&str>,
         folder: &Path,
-    ) -> Result<RawManifest, ManifestError> {
+    ) -> Result<(RawManifest, KstlibSettings), ManifestError> {
         let mut scopes = raw.scopes.take().unwrap_or_default();
         // A scope that names no kstlib `config` of its own keeps the root's,
-        // whose settings (a keyring service, say) meet the scope's: read
-        // once, when a check needs it. A root config that cannot be read is
-        // the root's own error, reported as such after this: empty here.
-        let mut root_kstlib: Option<KstlibSettings> = None;
+        // whose settings (a keyring service, say) meet the scope's. The
+        // root's file is read once, when first needed, so that the checks
+        // and the run see the same settings even if it changes meanwhile.
+        // One that cannot be read is the root's own error, reported as such
+        // at the end: empty settings for the checks until then.
+        let root_config = raw.config.clone();
+        let mut root_kstlib: Option<Result<KstlibSettings, ManifestError>> = None;
         let mut kstlib_for = |scope: Option<&RawManifest>| -> KstlibSettings {
             if scope.is_some_and(|table| table.config.is_some()) {
                 return KstlibSettings::default();
             }
             root_kstlib
-                .get_or_insert_with(|| match &raw.config {
-                    Some(config) if !config.get_ref().is_empty() => {
-                        kstlib_config::load(&folder.join(config.get_ref())).unwrap_or_default()
-                    }
-                    _ => KstlibSettings::default(),
-                })
-                .clone()
+                .get_or_insert_with(|| kstlib_settings(root_config.as_ref(), folder))
+                .as_ref()
+                .map_or_else(|_| KstlibSettings::default(), Clone::clone)
         };
         for (name, table) in &scopes {
             if table.get_ref().scopes.is_some() {
@@ -294,7 +301,12 @@ impl Checker<'_> {
                 }
             }
         }
-        let Some(name) = scope else { return Ok(raw) };
+        let Some(name) = scope else {
+            return Ok((
+                raw,
+                root_kstlib.unwrap_or_else(|| kstlib_settings(root_config.as_ref(), folder))?,
+            ));
+        };
         // The root as written is checked too: the chosen scope may replace
         // an entry the root gets wrong, and the narrowed checks above looked
         // only at the entries they touch. Of the root's entries only those
@@ -310,7 +322,16 @@ impl Checker<'_> {
         let kstlib = kstlib_for(chosen.as_ref().map(Spanned::get_ref));
         self.check(root, folder, kstlib)?;
         match chosen {
-            Some(table) => Ok(raw.overlay(table.into_inner())),
+            Some(table) => {
+                let own_config = table.get_ref().config.is_some();
+                let raw = raw.overlay(table.into_inner());
+                let kstlib = if own_config {
+                    kstlib_settings(raw.config.as_ref(), folder)?
+                } else {
+                    root_kstlib.unwrap_or_else(|| kstlib_settings(root_config.as_ref(), folder))?
+                };
+                Ok((raw, kstlib))
+            }
             None => {
                 let known: Vec<&str> = scopes.keys().map(String::as_str).collect();
                 let known = if known.is_empty() {
