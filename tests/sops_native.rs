@@ -24,7 +24,7 @@ fn json_of(node: &kstrun::sops::Node) -> serde_json::Value {
     serde_json::from_slice(&node.to_json()).expect("our JSON parses")
 }
 
-const STRUCTURED: [&str; 20] = [
+const STRUCTURED: [&str; 23] = [
     "basic.sops.yaml",
     "basic.sops.json",
     "basic.sops.env",
@@ -45,6 +45,9 @@ const STRUCTURED: [&str; 20] = [
     "reopened.sops.ini",
     "ascii_classes.sops.yaml",
     "quoted_regex.sops.yaml",
+    "ini_values.sops.ini",
+    "json_floats.sops.json",
+    "mac_only.sops.ini",
 ];
 
 #[test]
@@ -289,10 +292,28 @@ fn both_backends_answer_alike_where_sops_has_its_own_rules() {
     let sandbox = Sandbox::new();
     let env = sandbox.env();
     let whole_file = std::fs::read_to_string(fixtures().join("plain/basic.yaml")).unwrap();
-    let cases: [(&str, &[&str], Option<&str>); 31] = [
+    let cases: [(&str, &[&str], Option<&str>); 35] = [
         ("duplicates.sops.env", &["API_KEY"], Some("new-current")),
         ("duplicates.sops.env", &["OTHER"], Some("kept")),
         ("duplicates.sops.json", &["token"], Some("second")),
+        // Floats read to the nearest double, as Go reads them.
+        (
+            "json_floats.sops.json",
+            &["ratio"],
+            Some("123456789.12345679"),
+        ),
+        (
+            "json_floats.sops.json",
+            &["ratio_plain"],
+            Some("123456789.12345679"),
+        ),
+        ("json_floats.sops.json", &["tiny_plain"], Some("5e-324")),
+        // gopkg.in/ini keeps quotes that are not only around the value.
+        (
+            "ini_values.sops.ini",
+            &["app", "flags_plain"],
+            Some("\"--a\" \"--b\""),
+        ),
         ("reopened.sops.ini", &["db", "password"], Some("hunter2")),
         // The section's first part is shadowed, with either backend.
         ("reopened.sops.ini", &["db", "user"], None),
@@ -478,6 +499,40 @@ fn hand_edited_clear_values_read_as_sops_reads_them() {
     assert!(err.to_string().contains("use backend \"auto\""), "{err}");
     for (key, expected) in [("day", "2001-12-14T00:00:00Z"), ("blob", "hello")] {
         assert_eq!(lookup(&tagged, SopsBackend::Auto, key).unwrap(), expected);
+    }
+}
+
+/// Unencrypted values edited by hand in a `mac_only_encrypted` INI file, read
+/// as sops reads them (gopkg.in/ini): a trailing backslash joins the next
+/// lines, quotes come off only when they are the value's only ones of their
+/// kind, a comment ends a plain value, and triple quotes close at the last
+/// ones on their line.
+#[test]
+fn hand_edited_ini_values_read_as_sops_reads_them() {
+    let Some(sops) = tool("sops") else { return };
+    let sandbox = Sandbox::new();
+    let env = sandbox.env();
+    let original = std::fs::read_to_string(fixture("mac_only.sops.ini")).unwrap();
+    let host = "host     = db.internal\n";
+    assert!(original.contains(host));
+    let path = sandbox.path().join("edited.sops.ini");
+    for edit in [
+        "args = one\\\n  two \\\n three\\\n\nport = 5432\n",
+        "args = one\\\nport = 5432\n",
+        "slash = a\\\\\nafter = z\\\n",
+        "q1 = \"a\" \"b\"\nq2 = 'a'b'\nq3 = \"x\"  # c\nq4 = x ; \"y\"\nq5 = ''\nq6 = \"\n",
+        "t1 = \"\"\"a\nb\"\"\"c\"\"\"\nt2 = `x`y` ; z\nt3 = \"\"\"\"\"\"\n",
+    ] {
+        std::fs::write(&path, original.replacen(host, edit, 1)).unwrap();
+        let theirs: serde_json::Value = serde_json::from_slice(&sops_decrypt(
+            &sops,
+            &env,
+            &["--output-type", "json"],
+            &path,
+        ))
+        .expect("sops prints JSON");
+        let ours = native(&path, env.clone());
+        assert_eq!(json_of(&ours.document.roots()[0]), theirs, "{edit:?}");
     }
 }
 

@@ -5,7 +5,7 @@
 //! module reads the lines and rebuilds the nested metadata, as sops's
 //! `stores/flatten.go` does. The readers follow what sops's own parsers accept
 //! (dotenv: split at the first `=`, no quoting; INI: gopkg.in/ini's rules for
-//! sections, `=`/`:`, quotes and inline comments). Comment lines carry no data
+//! sections, `=`/`:`, quotes, inline comments and continuation lines). Comment lines carry no data
 //! and are skipped: they never enter the MAC.
 
 use super::error::{Result, SopsError};
@@ -38,14 +38,17 @@ pub fn parse_dotenv(bytes: &[u8]) -> Result<Parsed<'static>> {
 pub fn parse_ini(bytes: &[u8]) -> Result<Parsed<'static>> {
     let text = std::str::from_utf8(bytes)
         .map_err(|_| SopsError::malformed("the INI file is not valid UTF-8"))?;
+    // gopkg.in/ini skips a byte order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // The unnamed section always exists and comes first, as in gopkg.in/ini.
     let mut sections: Vec<(String, Vec<(String, String)>)> = vec![("DEFAULT".into(), Vec::new())];
-    let mut lines = text.split('\n').enumerate();
+    // Lines keep their `\n`, as gopkg.in/ini reads them: a triple-quoted
+    // value that goes on to the next line keeps the end of this one (a `\r`
+    // included), and the newline counts in its tests of a line's length.
+    let mut lines = text.split_inclusive('\n').enumerate();
     while let Some((number, raw_line)) = lines.next() {
-        // Trimmed at the start only: a triple-quoted value that goes on to the
-        // next line keeps the end of this one (a `\r` included), as in gopkg.in/ini.
         let line = raw_line.trim_start();
-        if line.trim_end().is_empty() || line.starts_with('#') || line.starts_with(';') {
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
             continue;
         }
         let bad = |what: &str| {
@@ -95,10 +98,10 @@ pub fn parse_ini(bytes: &[u8]) -> Result<Parsed<'static>> {
     Ok((vec![data], metadata))
 }
 
-/// Splits a key line into the key and what follows its `=` or `:`, as
-/// gopkg.in/ini reads it. A key holding `"`, `=` or `:` is written between
-/// backticks, and one holding a backtick between triple double quotes; a key
-/// starting with a double quote is read up to the next one.
+/// Splits a key line (with its `\n`) into the key and what follows its `=`
+/// or `:`, as gopkg.in/ini reads it. A key holding `"`, `=` or `:` is written
+/// between backticks, and one holding a backtick between triple double
+/// quotes; a key starting with a double quote is read up to the next one.
 fn read_ini_key(line: &str) -> std::result::Result<(String, &str), &'static str> {
     let quote = if line.len() > 6 && line.starts_with("\"\"\"") {
         "\"\"\""
@@ -117,40 +120,76 @@ fn read_ini_key(line: &str) -> std::result::Result<(String, &str), &'static str>
     Ok((inner[..close].trim().to_string(), &after[split + 1..]))
 }
 
+/// Reads a value as gopkg.in/ini does: `rest` is what follows the key's `=`
+/// on its line, `\n` included; a value may go on over the next lines.
 fn read_ini_value<'a>(
     rest: &str,
     lines: &mut impl Iterator<Item = (usize, &'a str)>,
 ) -> Option<String> {
     let value = rest.trim_start();
+    if value.is_empty() {
+        return Some(String::new());
+    }
+    let triple = value.len() > 3 && value.starts_with("\"\"\"");
     for quote in ["\"\"\"", "`"] {
-        if let Some(inner) = value.strip_prefix(quote) {
-            if let Some(end) = inner.rfind(quote) {
-                return Some(inner[..end].to_string());
-            }
-            // A triple-quoted value may span lines, up to the closing quotes.
-            let mut text = inner.to_string();
-            for (_, next) in lines.by_ref() {
-                text.push('\n');
-                if let Some(end) = next.find(quote) {
-                    text.push_str(&next[..end]);
-                    return Some(text);
-                }
-                text.push_str(next);
-            }
-            return None;
+        let Some(inner) = value.strip_prefix(quote) else {
+            continue;
+        };
+        if quote == "\"\"\"" && !triple {
+            break;
         }
+        // Up to the last closing quotes on the line where they first appear.
+        if let Some(end) = inner.rfind(quote) {
+            return Some(inner[..end].to_string());
+        }
+        let mut text = inner.to_string();
+        for (_, next) in lines.by_ref() {
+            if let Some(end) = next.rfind(quote) {
+                text.push_str(&next[..end]);
+                return Some(text);
+            }
+            text.push_str(next);
+        }
+        return None;
     }
-    let mut value = value.trim();
-    if let Some(comment) = value.find(['#', ';']) {
-        value = value[..comment].trim();
+    let value = value.trim();
+    // A trailing backslash joins the next lines, trimmed, up to one that
+    // does not end in one (or an empty one): taken as they are, before any
+    // comment or quote is looked for.
+    if let Some(first) = value.strip_suffix('\\') {
+        let mut joined = first.to_string();
+        for (_, next) in lines.by_ref() {
+            let next = next.trim();
+            if next.is_empty() {
+                break;
+            }
+            joined.push_str(next);
+            if !joined.ends_with('\\') {
+                break;
+            }
+            joined.pop();
+        }
+        return Some(joined);
     }
+    let value = match value.find(['#', ';']) {
+        Some(comment) => value[..comment].trim(),
+        None => value,
+    };
     Some(unquote(value).to_string())
 }
 
+/// Drops the quotes around a value that starts and ends with the same quote
+/// and holds no other (gopkg.in/ini's `hasSurroundedQuote`): `"a" "b"` and
+/// `'a'b'` stay as they are.
 fn unquote(text: &str) -> &str {
     for quote in ['"', '\''] {
-        if text.len() >= 2 && text.starts_with(quote) && text.ends_with(quote) {
-            return &text[1..text.len() - 1];
+        if let Some(inner) = text
+            .strip_prefix(quote)
+            .and_then(|rest| rest.strip_suffix(quote))
+        {
+            if !inner.contains(quote) {
+                return inner;
+            }
         }
     }
     text
@@ -331,5 +370,20 @@ mod tests {
         assert_eq!(data[0][1].1.get_str("x=y"), Some("v5"));
         assert!(parse_ini(b"`open = 1\n").is_err());
         assert!(parse_ini(b"`closed` no delimiter\n").is_err());
+    }
+
+    #[test]
+    fn ini_line_ends_and_quotes_as_gopkg_ini_reads_them() {
+        // Three quotes are a quoted value only with something after them
+        // (the newline counts); a byte order mark is skipped.
+        let (data, _) = parse_ini("\u{feff}[s]\nk = \"\"\"".as_bytes()).unwrap();
+        assert_eq!(data[0][1].1.get_str("k"), Some("\"\"\""));
+        assert!(parse_ini(b"[s]\nk = \"\"\"\n").is_err());
+        // A backslash at the end of the file joins nothing.
+        let (data, _) = parse_ini(b"[s]\nk = a\\").unwrap();
+        assert_eq!(data[0][1].1.get_str("k"), Some("a"));
+        let (data, _) = parse_ini(b"[s]\nk = \"\"\nq = '\"'\n").unwrap();
+        assert_eq!(data[0][1].1.get_str("k"), Some(""));
+        assert_eq!(data[0][1].1.get_str("q"), Some("\""));
     }
 }
