@@ -80,6 +80,15 @@ pub fn survey(text: &[u8], collect: bool) -> Result<PlainScalars, Refusal> {
         let mut anchors: HashMap<Vec<u8>, usize> = HashMap::new();
         // Anchored collections still open: their name and `expanded` at the start.
         let mut open: Vec<Option<(Vec<u8>, usize)>> = Vec::new();
+        // sops's metadata, the root mapping's `sops` entry, holds scalars it
+        // writes plain (`mac_only_encrypted: true`) and types no value: its
+        // scalars are not collected. Where the root is a mapping, whether
+        // its next node is a key, whether the last key was `sops`, and
+        // whether that entry's value is being read.
+        let mut root_mapping = false;
+        let mut key_turn = true;
+        let mut after_sops_key = false;
+        let mut in_metadata = false;
         let name = |anchor: *const u8| {
             (!anchor.is_null()).then(|| CStr::from_ptr(anchor.cast()).to_bytes().to_vec())
         };
@@ -99,7 +108,11 @@ pub fn survey(text: &[u8], collect: bool) -> Result<PlainScalars, Refusal> {
                         true => &[][..],
                         false => std::slice::from_raw_parts(scalar.value, scalar.length as usize),
                     };
-                    if collect {
+                    if depth == 1 && root_mapping {
+                        after_sops_key = key_turn && bytes == b"sops";
+                        key_turn = !key_turn;
+                    }
+                    if collect && !in_metadata {
                         let value = String::from_utf8_lossy(bytes);
                         let typed = match name(scalar.tag) {
                             Some(tag) => tag.as_slice() != b"tag:yaml.org,2002:str",
@@ -118,19 +131,33 @@ pub fn survey(text: &[u8], collect: bool) -> Result<PlainScalars, Refusal> {
                     }
                 }
                 unsafe_libyaml::YAML_ALIAS_EVENT => {
+                    if depth == 1 && root_mapping {
+                        after_sops_key = false;
+                        key_turn = !key_turn;
+                    }
                     let anchor = name((*event).data.alias.anchor).unwrap_or_default();
                     expanded += anchors.get(&anchor).copied().unwrap_or(1);
                 }
+                unsafe_libyaml::YAML_DOCUMENT_START_EVENT => root_mapping = false,
                 unsafe_libyaml::YAML_SEQUENCE_START_EVENT => {
+                    in_metadata |= depth == 1 && root_mapping && after_sops_key;
                     open.push(name((*event).data.sequence_start.anchor).map(|a| (a, expanded)));
                 }
                 unsafe_libyaml::YAML_MAPPING_START_EVENT => {
+                    if depth == 0 {
+                        (root_mapping, key_turn) = (true, true);
+                    }
+                    in_metadata |= depth == 1 && root_mapping && after_sops_key;
                     open.push(name((*event).data.mapping_start.anchor).map(|a| (a, expanded)));
                 }
                 unsafe_libyaml::YAML_SEQUENCE_END_EVENT
                 | unsafe_libyaml::YAML_MAPPING_END_EVENT => {
                     if let Some(Some((anchor, start))) = open.pop() {
                         anchors.insert(anchor, expanded - start + 1);
+                    }
+                    if depth == 2 && root_mapping {
+                        (in_metadata, after_sops_key) = (false, false);
+                        key_turn = !key_turn;
                     }
                 }
                 _ => {}
@@ -207,6 +234,17 @@ mod tests {
         noted.sort();
         // Keys, text and `!!str` are text to sops too: not noted.
         assert_eq!(noted, ["017", "2001-12-14", "2001-12-15"]);
+    }
+
+    #[test]
+    fn the_root_sops_entry_is_metadata_and_not_noted() {
+        let text = "a: 1\nsops:\n  mac_only_encrypted: true\n  x: [2]\nb: 3\n---\n- sops\n- {k: 4}\n---\nsops: 5\nn:\n  sops: {v: 6}\n";
+        let scalars = survey(text.as_bytes(), true).unwrap();
+        let mut noted: Vec<_> = scalars.iter().map(String::as_str).collect();
+        noted.sort();
+        // Only the root mapping's `sops` entry is left out, and only when
+        // it holds a mapping or a list, as sops's metadata does.
+        assert_eq!(noted, ["1", "3", "4", "5", "6"]);
     }
 
     #[test]

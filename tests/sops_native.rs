@@ -548,7 +548,7 @@ fn quoted_clear_strings_read_natively_when_serde_yaml_reads_the_file() {
     let plain = sandbox.path().join("plain.yaml");
     std::fs::write(
         &plain,
-        "password: hunter2\nx: \"a\\n\\tb\\n\"\nd: \"2024-01-01\"\no: \"017\"\nu: \"1_000\"\n",
+        "password: hunter2\nx: \"a\\n\\tb\\n\"\nd: \"2024-01-01\"\no: \"017\"\nu: \"1_000\"\ne: \"true\"\nm: \"<<\"\n",
     )
     .unwrap();
     let output = std::process::Command::new(&sops)
@@ -571,6 +571,10 @@ fn quoted_clear_strings_read_natively_when_serde_yaml_reads_the_file() {
         ("d", "2024-01-01"),
         ("o", "017"),
         ("u", "1_000"),
+        // sops writes its metadata's `mac_only_encrypted: true` plain, and
+        // this string as `!!merge <<`: neither makes this text a boolean.
+        ("e", "true"),
+        ("m", "<<"),
         ("x", "a\n\tb\n"),
         ("password", "hunter2"),
     ] {
