@@ -505,25 +505,17 @@ fn hand_edited_clear_values_read_as_sops_reads_them() {
 /// Unencrypted values edited by hand in a `mac_only_encrypted` INI file, read
 /// as sops reads them (gopkg.in/ini): a trailing backslash joins the next
 /// lines, quotes come off only when they are the value's only ones of their
-/// kind, a comment ends a plain value, and triple quotes close at the last
-/// ones on their line.
+/// kind, a comment ends a plain value, triple quotes close at the last
+/// ones on their line, and a key repeated in a section keeps its first
+/// place with its last value (also where the MAC covers it: a copied line).
 #[test]
 fn hand_edited_ini_values_read_as_sops_reads_them() {
     let Some(sops) = tool("sops") else { return };
     let sandbox = Sandbox::new();
     let env = sandbox.env();
-    let original = std::fs::read_to_string(fixture("mac_only.sops.ini")).unwrap();
-    let host = "host     = db.internal\n";
-    assert!(original.contains(host));
     let path = sandbox.path().join("edited.sops.ini");
-    for edit in [
-        "args = one\\\n  two \\\n three\\\n\nport = 5432\n",
-        "args = one\\\nport = 5432\n",
-        "slash = a\\\\\nafter = z\\\n",
-        "q1 = \"a\" \"b\"\nq2 = 'a'b'\nq3 = \"x\"  # c\nq4 = x ; \"y\"\nq5 = ''\nq6 = \"\n",
-        "t1 = \"\"\"a\nb\"\"\"c\"\"\"\nt2 = `x`y` ; z\nt3 = \"\"\"\"\"\"\n",
-    ] {
-        std::fs::write(&path, original.replacen(host, edit, 1)).unwrap();
+    let read_alike = |text: &str| {
+        std::fs::write(&path, text).unwrap();
         let theirs: serde_json::Value = serde_json::from_slice(&sops_decrypt(
             &sops,
             &env,
@@ -532,8 +524,27 @@ fn hand_edited_ini_values_read_as_sops_reads_them() {
         ))
         .expect("sops prints JSON");
         let ours = native(&path, env.clone());
-        assert_eq!(json_of(&ours.document.roots()[0]), theirs, "{edit:?}");
+        assert_eq!(json_of(&ours.document.roots()[0]), theirs, "{text}");
+    };
+    let original = std::fs::read_to_string(fixture("mac_only.sops.ini")).unwrap();
+    let host = "host     = db.internal\n";
+    assert!(original.contains(host));
+    for edit in [
+        "args = one\\\n  two \\\n three\\\n\nport = 5432\n",
+        "args = one\\\nport = 5432\n",
+        "slash = a\\\\\nafter = z\\\n",
+        "q1 = \"a\" \"b\"\nq2 = 'a'b'\nq3 = \"x\"  # c\nq4 = x ; \"y\"\nq5 = ''\nq6 = \"\n",
+        "t1 = \"\"\"a\nb\"\"\"c\"\"\"\nt2 = `x`y` ; z\nt3 = \"\"\"\"\"\"\n",
+        "host = a\nport = 1\nhost = b\n",
+    ] {
+        read_alike(&original.replacen(host, edit, 1));
     }
+    // An encrypted line copied below the next one, in a file whose MAC
+    // covers every value in order.
+    let basic = std::fs::read_to_string(fixture("basic.sops.ini")).unwrap();
+    let url = basic.lines().find(|l| l.starts_with("url ")).unwrap();
+    let password = basic.lines().find(|l| l.starts_with("password ")).unwrap();
+    read_alike(&basic.replacen(password, &format!("{password}\n{url}"), 1));
 }
 
 /// A file sops wrote that the fast reader leaves to serde_yaml (a tab in a

@@ -46,6 +46,8 @@ pub fn parse_ini(bytes: &[u8]) -> Result<Parsed<'static>> {
     // value that goes on to the next line keeps the end of this one (a `\r`
     // included), and the newline counts in its tests of a line's length.
     let mut lines = text.split_inclusive('\n').enumerate();
+    // Where each key of the section being read is.
+    let mut places: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     while let Some((number, raw_line)) = lines.next() {
         let line = raw_line.trim_start();
         if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
@@ -65,12 +67,21 @@ pub fn parse_ini(bytes: &[u8]) -> Result<Parsed<'static>> {
                 return Err(bad("empty section name"));
             }
             sections.push((name.to_string(), Vec::new()));
+            places.clear();
             continue;
         }
         let (key, rest) = read_ini_key(line).map_err(bad)?;
         let value = read_ini_value(rest, &mut lines).ok_or_else(|| bad("unclosed quoted value"))?;
         if let Some((_, keys)) = sections.last_mut() {
-            keys.push((key, value));
+            // A key repeated in a section keeps its first place and takes
+            // the last value, as gopkg.in/ini's `NewKey` does.
+            match places.get(&key) {
+                Some(&place) => keys[place].1 = value,
+                None => {
+                    places.insert(key.clone(), keys.len());
+                    keys.push((key, value));
+                }
+            }
         }
     }
     let mut data = Vec::new();
