@@ -65,6 +65,17 @@ pub enum Error {
 }
 
 impl Error {
+    /// The message as the lines kstrun prints: one per secret that could
+    /// not be resolved, after a line that counts them.
+    pub fn lines(&self) -> Vec<String> {
+        match self {
+            Error::Secrets(failures) => std::iter::once(Failures::header(failures.len()))
+                .chain(failures.iter().map(Failures::line))
+                .collect(),
+            other => vec![other.to_string()],
+        }
+    }
+
     /// The exit status for this error (SPEC §4.2).
     pub fn exit_status(&self) -> i32 {
         match self {
@@ -78,16 +89,24 @@ impl Error {
 
 struct Failures<'a>(&'a [EntryFailure]);
 
-impl fmt::Display for Failures<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let count = self.0.len();
-        write!(
-            f,
+impl Failures<'_> {
+    fn header(count: usize) -> String {
+        format!(
             "{count} secret{} could not be resolved:",
             if count == 1 { "" } else { "s" }
-        )?;
+        )
+    }
+
+    fn line(failure: &EntryFailure) -> String {
+        format!("  {}: {}", failure.var, failure.error)
+    }
+}
+
+impl fmt::Display for Failures<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&Failures::header(self.0.len()))?;
         for failure in self.0 {
-            write!(f, "\n  {}: {}", failure.var, failure.error)?;
+            write!(f, "\n{}", Failures::line(failure))?;
         }
         Ok(())
     }

@@ -79,7 +79,7 @@ extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
     if let Err(message) = cli.global.fill_from_environment() {
         kstrun::report::stderr_line(format_args!(
             "kstrun: error: {}",
-            kstrun::report::printable(&message)
+            kstrun::report::printable_inline(&message)
         ));
         std::process::exit(125);
     }
@@ -87,7 +87,7 @@ extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
     let status = match kstrun::run(cli, &report) {
         Ok(status) => status,
         Err(error) => {
-            report.error(&error.to_string());
+            report.error_lines(&error.lines());
             error.exit_status()
         }
     };

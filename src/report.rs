@@ -12,13 +12,18 @@
 //! Messages name what the user wrote (variable names, paths, arguments),
 //! which may hold control characters: written raw, an escape sequence in a
 //! manifest could recolour, retitle or rewrite the user's terminal through
-//! an error message. [`printable`] shows them as escapes instead.
+//! an error message, and a newline could add a line that seems to be
+//! kstrun's own. [`printable_inline`] shows them as escapes instead, and
+//! every message is written through it: a message of several lines is
+//! given line by line.
 
 use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 
 /// `text` with every control character but newline and tab written as its
-/// Rust escape (`\u{1b}`, `\r`), so that it reaches a terminal as text.
+/// Rust escape (`\u{1b}`, `\r`), so that it reaches a terminal as text: for
+/// text of several lines laid out by kstrun (the usage text, `check`'s
+/// table, whose cells are escaped with [`printable_inline`]).
 pub fn printable(text: &str) -> Cow<'_, str> {
     escaped(text, |c| !c.is_control() || c == '\n' || c == '\t')
 }
@@ -74,6 +79,18 @@ impl Reporter {
         self.print("error", "31", message);
     }
 
+    /// `kstrun: error: ` and the first line, then the others as they are
+    /// (indented by their writer); always printed.
+    pub fn error_lines(&self, lines: &[String]) {
+        let Some((first, rest)) = lines.split_first() else {
+            return;
+        };
+        self.error(first);
+        for line in rest {
+            stderr_line(format_args!("{}", printable_inline(line)));
+        }
+    }
+
     /// `kstrun: warning: ...`, unless `-q`.
     pub fn warning(&self, message: &str) {
         if !self.quiet {
@@ -84,12 +101,12 @@ impl Reporter {
     /// `kstrun: ...`, only with `-v`.
     pub fn info(&self, message: &str) {
         if self.verbose {
-            stderr_line(format_args!("kstrun: {}", printable(message)));
+            stderr_line(format_args!("kstrun: {}", printable_inline(message)));
         }
     }
 
     fn print(&self, label: &str, colour: &str, message: &str) {
-        let message = printable(message);
+        let message = printable_inline(message);
         let coloured = std::io::stderr().is_terminal()
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         if coloured {

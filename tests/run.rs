@@ -899,3 +899,36 @@ fn the_execve_size_check_agrees_with_the_kernel_to_the_byte() {
         String::from_utf8_lossy(&through_path.stderr)
     );
 }
+
+/// A newline in what the user wrote (a program's name, a secret's path, a
+/// manifest's file name) is shown as `\n`: it never starts a line that
+/// seems to be kstrun's own.
+#[test]
+fn a_newline_in_a_name_never_starts_a_line_of_its_own() {
+    let sandbox = Sandbox::new();
+    sandbox.manifest("[secrets]\nA = \"a\\nkstrun: forged\"\nB = \"b\"\n");
+    let runs = [
+        sandbox
+            .kstrun()
+            .args(["-m", "missing\nkstrun: forged", "--", "true"])
+            .output()
+            .unwrap(),
+        sandbox.kstrun().args(["--", "true"]).output().unwrap(),
+        sandbox
+            .kstrun()
+            .args(["--set", "a\nkstrun: forged=1", "--set", "b=2"])
+            .args(["--", "no-such\nkstrun: forged"])
+            .output()
+            .unwrap(),
+    ];
+    for output in runs {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("\\nkstrun: forged"), "{stderr}");
+        for line in stderr.lines() {
+            assert!(
+                line.starts_with("kstrun: error: ") || line.starts_with("  "),
+                "{line:?} in {stderr}"
+            );
+        }
+    }
+}

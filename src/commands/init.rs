@@ -40,8 +40,9 @@ pub fn run(manifest: Option<&Path>, force: bool, quiet: bool) -> Result<i32, Err
             Some(_) => format!("kstrun -m {name} check"),
             None => "kstrun check".to_string(),
         };
-        let shown = crate::report::printable(&format!("wrote {name}; edit it, then run `{check}`"))
-            .into_owned();
+        let shown =
+            crate::report::printable_inline(&format!("wrote {name}; edit it, then run `{check}`"))
+                .into_owned();
         crate::report::stderr_line(format_args!("kstrun: {shown}"));
     }
     Ok(0)

@@ -163,7 +163,7 @@ fn confirm(targets: &[Target]) -> bool {
     let _ = write!(
         stderr,
         "kstrun: overwrite and delete {}? This cannot be undone. [y/N] ",
-        crate::report::printable(&names.join(", "))
+        crate::report::printable_inline(&names.join(", "))
     );
     let _ = stderr.flush();
     drop(stderr);
