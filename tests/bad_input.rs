@@ -331,6 +331,13 @@ const CASES: &[Case] = &[
         expect: &["unexpected word on the command line", "not repeated"],
     },
     Case {
+        name: "a man page of a command one word off",
+        manifest: Some(""),
+        args: &["man", "planted-secret-4711", "--no-command-marker"],
+        env: &[],
+        expect: &["no man page for that command", "not repeated"],
+    },
+    Case {
         name: "a value outside an option's choices",
         manifest: Some(""),
         args: &[

@@ -25,10 +25,12 @@ pub fn man(subcommand: Option<&str>) -> Result<i32, Error> {
     command.build();
     let command = match subcommand {
         None => command,
+        // A mistyped word is not repeated: it may be a secret typed one
+        // word off, as everywhere on the command line.
         Some(name) => command.find_subcommand(name).cloned().ok_or_else(|| {
             let names: Vec<&str> = command.get_subcommands().map(|c| c.get_name()).collect();
             Error::Usage(format!(
-                "no man page for '{name}' (commands: {})",
+                "no man page for that command (commands: {}; what was typed is not repeated)",
                 names.join(", ")
             ))
         })?,
