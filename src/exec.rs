@@ -207,6 +207,12 @@ impl Program {
                     // SAFETY: `path` is a live NUL-terminated string.
                     needs_missing_file |= unsafe { libc::access(path.as_ptr(), libc::F_OK) } == 0;
                 }
+                // A path through a file that is not a folder cannot be run
+                // (126, as shells and `env` give it); a PATH entry that is
+                // not a folder is passed over.
+                Errno::ENOTDIR if self.shown.contains('/') => {
+                    denied.get_or_insert(Errno::ENOTDIR);
+                }
                 Errno::ENOTDIR => {}
                 Errno::EACCES | Errno::EPERM | Errno::ENOEXEC | Errno::EISDIR => {
                     denied.get_or_insert(Errno::last());

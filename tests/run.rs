@@ -288,6 +288,22 @@ fn not_executable_is_126_and_missing_is_127() {
 
     let output = sandbox.kstrun().args(["--", "./missing"]).output().unwrap();
     assert_eq!(output.status.code(), Some(127));
+    // A path through a file: 126, as shells give it; a PATH entry that is a
+    // file is passed over.
+    let output = sandbox
+        .kstrun()
+        .args(["--", "./not-exec.sh/x"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(126), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("Not a directory"));
+    let output = sandbox
+        .kstrun()
+        .env("PATH", format!("{}:/usr/bin:/bin", script.display()))
+        .args(["--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
     assert!(!sandbox.path().join("started").exists());
 
     // Found, but its #! interpreter is not: 127 as shells give it, with a
