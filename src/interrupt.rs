@@ -1,4 +1,9 @@
-//! SIGINT, SIGTERM and SIGHUP while resolving: stop the helpers, exit 128+N.
+//! A terminating signal while resolving: stop the helpers, exit 128+N.
+//!
+//! The signals watched are those that end a process by default and are
+//! sent to stop one: SIGINT, SIGTERM and SIGHUP (which the spec names), and
+//! SIGQUIT, SIGUSR1, SIGUSR2 and SIGALRM, which would otherwise end kstrun
+//! and leave its helpers running until their own timeouts.
 //!
 //! [`arm`] blocks the three signals in the main thread (every thread started
 //! later inherits the block). A signal that arrives is then held pending
@@ -126,6 +131,21 @@ pub fn stop_helpers() {
     }
 }
 
+/// The signals watched while resolving.
+#[cfg(target_os = "linux")]
+pub const WATCHED: [i32; 7] = {
+    use nix::libc;
+    [
+        libc::SIGINT,
+        libc::SIGTERM,
+        libc::SIGHUP,
+        libc::SIGQUIT,
+        libc::SIGUSR1,
+        libc::SIGUSR2,
+        libc::SIGALRM,
+    ]
+};
+
 #[cfg(target_os = "linux")]
 pub use linux::{arm, interrupted_at_terminal, watch, watch_unless_regular, Watcher};
 
@@ -143,7 +163,7 @@ pub fn watch_unless_regular(_meta: &std::fs::Metadata) {}
 
 #[cfg(target_os = "linux")]
 mod linux {
-    use super::{lock, stop_helpers, Phase, PHASE};
+    use super::{lock, stop_helpers, Phase, PHASE, WATCHED};
     use crate::error::Error;
     use crate::hardening::ProcessState;
     use crate::report::Reporter;
@@ -155,8 +175,6 @@ mod linux {
     use std::os::unix::thread::JoinHandleExt;
     use std::sync::Mutex;
     use std::thread::JoinHandle;
-
-    const WATCHED: [i32; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
 
     /// What is watched while armed, and the watcher thread once started.
     struct Armed {

@@ -1,5 +1,6 @@
-//! SIGINT, SIGTERM and SIGHUP while kstrun resolves: exit 128+N, helpers
-//! stopped, no child started (SPEC §4.2, §4.4).
+//! SIGINT, SIGTERM, SIGHUP (SPEC §4.2, §4.4) and the other terminating
+//! signals kstrun watches while it resolves: exit 128+N, helpers stopped,
+//! no child started.
 //!
 //! Four ways to hold kstrun in the resolving phase:
 //! * a manifest that is a FIFO nobody writes to (kstrun blocks reading it,
@@ -21,10 +22,14 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const WAIT: Duration = Duration::from_secs(10);
-const SIGNALS: [(i32, i32); 3] = [
+const SIGNALS: [(i32, i32); 7] = [
     (libc::SIGINT, 130),
     (libc::SIGTERM, 143),
     (libc::SIGHUP, 129),
+    (libc::SIGQUIT, 131),
+    (libc::SIGUSR1, 138),
+    (libc::SIGUSR2, 140),
+    (libc::SIGALRM, 142),
 ];
 
 /// Waits until kstrun runs its watcher thread (it is then armed).
@@ -143,7 +148,7 @@ fn re_executed(name: &str, flag: &str) -> std::process::Command {
         command.pre_exec(|| {
             let mut set: libc::sigset_t = std::mem::zeroed();
             libc::sigemptyset(&mut set);
-            for signo in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+            for signo in kstrun::interrupt::WATCHED {
                 libc::sigaddset(&mut set, signo);
             }
             libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
@@ -163,7 +168,7 @@ fn victim() {
     use kstrun::signals::SignalSet;
     // Started with the watched signals blocked in every thread (see the
     // caller); unblock them here so that kstrun sees a normal start.
-    let watched = SignalSet::of(&[libc::SIGINT, libc::SIGTERM, libc::SIGHUP]);
+    let watched = SignalSet::of(&kstrun::interrupt::WATCHED);
     watched.unblock().expect("unblock");
     let state = kstrun::hardening::ProcessState::capture();
     state.harden().expect("harden");
@@ -226,7 +231,7 @@ fn quiet_victim() {
         return;
     }
     use kstrun::signals::SignalSet;
-    let watched = SignalSet::of(&[libc::SIGINT, libc::SIGTERM, libc::SIGHUP]);
+    let watched = SignalSet::of(&kstrun::interrupt::WATCHED);
     watched.unblock().expect("unblock");
     let state = kstrun::hardening::ProcessState::capture();
     let report = kstrun::report::Reporter::new(false, false);

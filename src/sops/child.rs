@@ -5,8 +5,9 @@
 //! deadline that also covers output pipes a background process of the
 //! helper keeps open, and its own process group so that killing it also
 //! kills anything it started. Every running helper is registered, so an
-//! interrupt (SIGINT/SIGTERM/SIGHUP while resolving) can stop them all from
-//! another thread with [`interrupt`]; after that, new helpers refuse to start.
+//! interrupt (SIGINT, SIGTERM, SIGHUP and the like while resolving) can
+//! stop them all from another thread with [`interrupt`]; after that, new
+//! helpers refuse to start.
 //! At a terminal, a helper gets its foreground while it runs (a passphrase
 //! prompt; see `crate::terminal`).
 
