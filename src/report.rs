@@ -107,8 +107,11 @@ impl Reporter {
 
     fn print(&self, label: &str, colour: &str, message: &str) {
         let message = printable_inline(message);
+        // A terminal that says it takes no escape sequences (`TERM=dumb`,
+        // an editor's shell buffer) gets none, as `NO_COLOR` asks.
         let coloured = std::io::stderr().is_terminal()
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            && std::env::var_os("TERM").is_none_or(|v| v != "dumb");
         if coloured {
             stderr_line(format_args!(
                 "kstrun: \x1b[1;{colour}m{label}\x1b[0m: {message}"

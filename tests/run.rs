@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{assert_failed_125, assert_no_leak, env0_entries, Sandbox};
+use common::{assert_failed_125, assert_no_leak, at_a_terminal, env0_entries, Sandbox};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 
@@ -947,4 +947,25 @@ fn a_newline_in_a_name_never_starts_a_line_of_its_own() {
             );
         }
     }
+}
+
+/// Messages are coloured at a terminal, unless `NO_COLOR` is set or the
+/// terminal takes no escape sequences (`TERM=dumb`).
+#[test]
+fn messages_are_coloured_only_at_a_terminal_that_takes_colour() {
+    let kstrun = env!("CARGO_BIN_EXE_kstrun");
+    let failing = format!("{kstrun} -m /nonexistent/kstrun.toml -- true");
+    let Some(shown) = at_a_terminal(&[
+        "sleep:0.5",
+        &format!("TERM=xterm {failing}; NO_COLOR=1 {failing}; TERM=dumb {failing}\n"),
+        "sleep:1",
+    ]) else {
+        return;
+    };
+    assert_eq!(
+        shown.matches("kstrun: \x1b[1;31merror\x1b[0m: ").count(),
+        1,
+        "{shown:?}"
+    );
+    assert_eq!(shown.matches("kstrun: error: ").count(), 2, "{shown:?}");
 }
