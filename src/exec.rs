@@ -207,10 +207,15 @@ impl Program {
                     // SAFETY: `path` is a live NUL-terminated string.
                     needs_missing_file |= unsafe { libc::access(path.as_ptr(), libc::F_OK) } == 0;
                 }
-                // A path through a file that is not a folder cannot be run
-                // (126, as shells and `env` give it); a PATH entry that is
-                // not a folder is passed over.
-                Errno::ENOTDIR if self.shown.contains('/') => {
+                // Found, or named as a path, yet "not a directory": a path
+                // through a file, the program's or its `#!` interpreter's,
+                // cannot be run (126, as shells give it). A PATH entry that
+                // is a file is passed over.
+                // SAFETY: `path` is a live NUL-terminated string.
+                Errno::ENOTDIR
+                    if self.shown.contains('/')
+                        || unsafe { libc::access(path.as_ptr(), libc::F_OK) } == 0 =>
+                {
                     denied.get_or_insert(Errno::ENOTDIR);
                 }
                 Errno::ENOTDIR => {}

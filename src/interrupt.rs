@@ -5,9 +5,9 @@
 //! SIGQUIT, SIGUSR1, SIGUSR2 and SIGALRM, which would otherwise end kstrun
 //! and leave its helpers running until their own timeouts.
 //!
-//! [`arm`] blocks the three signals in the main thread (every thread started
-//! later inherits the block). A signal that arrives is then held pending
-//! until one of two things takes it:
+//! [`arm`] blocks the watched signals in the main thread (every thread
+//! started later inherits the block). A signal that arrives is then held
+//! pending until one of two things takes it:
 //!
 //! * the watcher thread, started by [`watch`] before kstrun does anything
 //!   that may wait on the outside world — a helper process, a keyring call,

@@ -297,6 +297,19 @@ fn not_executable_is_126_and_missing_is_127() {
         .unwrap();
     assert_eq!(output.status.code(), Some(126), "{output:?}");
     assert!(String::from_utf8_lossy(&output.stderr).contains("Not a directory"));
+    // Found on PATH, but its #! interpreter's path goes through a file: 126.
+    let through = sandbox.write("through-file", b"#!/etc/passwd/sh\n");
+    std::fs::set_permissions(&through, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let output = sandbox
+        .kstrun()
+        .env(
+            "PATH",
+            format!("{}:/usr/bin:/bin", sandbox.path().display()),
+        )
+        .args(["--", "through-file"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(126), "{output:?}");
     let output = sandbox
         .kstrun()
         .env("PATH", format!("{}:/usr/bin:/bin", script.display()))
