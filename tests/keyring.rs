@@ -172,6 +172,15 @@ fn item_stored_by_kstrun_is_read_by_python_keyring_and_deleted() {
         String::from_utf8_lossy(&out.stdout).trim(),
         "stored-by-kstrun"
     );
+    // Python replaces kstrun's item rather than adding a second one beside
+    // it (which would make the name ambiguous, and the deletes below fail).
+    let update = "import keyring; keyring.set_password('kstlib', 'db.password', 'set-by-python')";
+    assert!(session.python(&python, update, None).status.success());
+    with_bus_address(session.address(), || {
+        let mut resolver = SecretResolver::new(vec![provider(3000)]);
+        let record = resolver.resolve_secret("db.password").expect("one item");
+        assert_eq!(text(&record.value), "set-by-python");
+    });
 
     let deleted = with_bus_address(session.address(), || {
         let first = keyring::delete(&settings(3000), "db.password").expect("deleted");

@@ -7,7 +7,8 @@
 //!
 //! An item stored here is an ordinary Secret Service item with the `service`
 //! and `username` attributes, so Python's `keyring.get_password(service,
-//! username)` reads it back.
+//! username)` reads it back, and with the `application` attribute Python's
+//! keyring adds, so that its `set_password` replaces it.
 
 use super::store::{self as stores, Meaning};
 use super::{KeyringBackend, KeyringProvider, KeyringSettings, PROVIDER};
@@ -45,8 +46,7 @@ impl KeyringProvider {
         let (backend, service, user) = self.job_names(username);
         let value = value.clone();
         let answer = self.call("storing", move |store| {
-            stores::entry(&store, backend, &service, &user)
-                .and_then(|entry| entry.set_secret(value.as_bytes()))
+            stores::write(&store, backend, &service, &user, value.as_bytes())
                 .map_err(|e| stores::meaning(&e))
         });
         match self.finish(username, answer)? {

@@ -57,6 +57,31 @@ pub(super) fn entry(
     }
 }
 
+/// The `application` attribute Python's keyring gives the items it writes.
+const PYTHON_APPLICATION: &str = "Python keyring library";
+
+/// Stores `value` as the item of `service` and `username` in `store`. In the
+/// Secret Service the item is tagged as Python's keyring tags its own (an
+/// `application` attribute): Python replaces only an item whose attributes
+/// all match, so without it a later `keyring.set_password` would add a
+/// second item beside kstrun's, and the name would be ambiguous from then on.
+pub(super) fn write(
+    store: &Arc<CredentialStore>,
+    backend: KeyringBackend,
+    service: &str,
+    username: &str,
+    value: &[u8],
+) -> keyring_core::Result<()> {
+    let entry = entry(store, backend, service, username)?;
+    entry.set_secret(value)?;
+    match backend {
+        KeyringBackend::SecretService => {
+            entry.update_attributes(&HashMap::from([("application", PYTHON_APPLICATION)]))
+        }
+        KeyringBackend::Keyutils => Ok(()),
+    }
+}
+
 /// The value of the item of `service` and `username` in `store`. The
 /// kernel key store is read by [`super::keyutils`], which links nothing.
 pub(super) fn read(
