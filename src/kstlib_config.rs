@@ -146,6 +146,11 @@ pub fn load(path: &Path) -> Result<KstlibSettings, ManifestError> {
         if value.as_deref() == Some("") {
             return Err(invalid(format!("secrets.{setting} may not be empty")));
         }
+        if value.as_deref().is_some_and(|v| v.contains('\0')) {
+            return Err(invalid(format!(
+                "secrets.{setting} may not hold a NUL byte"
+            )));
+        }
     }
     Ok(KstlibSettings {
         sops_path: sops.path.map(|p| folder.join(p)),

@@ -420,6 +420,27 @@ const CASES: &[Case] = &[
         expect: &["p.yml", "passes must be between 1 and 100"],
     },
     Case {
+        name: "kstlib config keyring service holding a zero byte",
+        manifest: Some("config = \"z.yml\"\n"),
+        args: &[],
+        env: &[],
+        expect: &["z.yml", "secrets.keyring.service may not hold a NUL byte"],
+    },
+    Case {
+        name: "a keyring service holding a zero byte",
+        manifest: Some("[providers.keyring]\nservice = \"a\\u0000b\"\n"),
+        args: &[],
+        env: &[],
+        expect: &["kstrun.toml:2:", "service may not hold a NUL byte"],
+    },
+    Case {
+        name: "a secret path holding a zero byte",
+        manifest: Some("[secrets]\nA = { path = \"a\\u0000b\", default = \"x\" }\n"),
+        args: &[],
+        env: &[],
+        expect: &["kstrun.toml:2:", "secret A: path 'a\\0b' holds a NUL byte"],
+    },
+    Case {
         name: "kstlib config empty keyring service",
         manifest: Some("config = \"e.yml\"\n"),
         args: &[],
@@ -579,6 +600,7 @@ fn every_bad_input_fails_cleanly_with_125_and_no_child() {
         );
         sandbox.write("p.yml", b"secrets:\n  secure_delete:\n    passes: 0\n");
         sandbox.write("e.yml", b"secrets:\n  keyring:\n    service: ''\n");
+        sandbox.write("z.yml", b"secrets:\n  keyring:\n    service: \"a\\0b\"\n");
         sandbox.write("a.yml", b"secrets:\n  keyring:\n    service: a@b\n");
         sandbox.write("u.yml", b"secrets:\n  secure_delete:\n    method: erase\n");
         sandbox.write("s.yml", b"secrets:\n  sops:\n    path: ''\n");
@@ -646,6 +668,7 @@ fn category(case: &Case) -> &'static str {
         .any(|a| a.starts_with('-') && *a != "--no-command-marker")
         || case.env.iter().any(|(k, _)| *k == "KSTRUN_MANIFEST")
         || case.name == "no command"
+        || case.args.first() == Some(&"man")
     {
         "command-lines"
     } else {

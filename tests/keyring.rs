@@ -148,6 +148,25 @@ fn two_items_for_one_name_is_an_error_that_says_how_they_arise() {
     });
 }
 
+/// A name holding a NUL byte (which would make the bus drop the connection
+/// every lookup of the run shares) is refused before it is sent: the
+/// lookups after it still work.
+#[test]
+fn a_name_holding_a_nul_byte_is_refused_and_the_connection_lives_on() {
+    let _env = env_lock();
+    let Some(session) = SecretServiceSession::start() else {
+        return;
+    };
+    session.secret_tool_store("kstlib", "db.password", "after-the-nul");
+    with_bus_address(session.address(), || {
+        let mut resolver = SecretResolver::new(vec![provider(3000)]);
+        let refused = resolver.resolve_secret("a\0b").expect_err("refused");
+        assert!(refused.to_string().contains("NUL byte"), "{refused}");
+        let record = resolver.resolve_secret("db.password").expect("resolved");
+        assert_eq!(text(&record.value), "after-the-nul");
+    });
+}
+
 #[test]
 fn item_stored_by_kstrun_is_read_by_python_keyring_and_deleted() {
     let _env = env_lock();

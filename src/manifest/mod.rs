@@ -375,6 +375,14 @@ impl Checker<'_> {
         // An empty service would match no item: every keyring lookup would
         // miss, and a default would stand in without a word.
         self.refuse_empty(keyring.service.as_ref(), "[providers.keyring] service")?;
+        if let Some(service) = keyring.service.as_ref() {
+            if service.get_ref().contains('\0') {
+                return Err(self.error(
+                    service.span(),
+                    "[providers.keyring] service may not hold a NUL byte",
+                ));
+            }
+        }
         let service_span = keyring.service.as_ref().map(Spanned::span);
         match keyring.service {
             Some(service) => manifest.keyring.service = service.into_inner(),
@@ -755,10 +763,14 @@ pub fn parse_tier(name: &str) -> Result<SecretSource, String> {
         .ok_or_else(|| format!("unknown provider '{name}' (expected env, keyring or sops)"))
 }
 
-/// A dotted path is non-empty and has no empty segment.
+/// A dotted path is non-empty, has no empty segment and no NUL byte (which
+/// no keyring name can hold: D-Bus drops a connection that sends one).
 pub fn check_dotted(path: &str) -> Result<(), String> {
     if path.is_empty() {
         return Err("is empty".to_string());
+    }
+    if path.contains('\0') {
+        return Err(format!("'{path}' holds a NUL byte"));
     }
     if crate::text::split(path, b'.').any(str::is_empty) {
         return Err(format!("'{path}' has an empty segment"));

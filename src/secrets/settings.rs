@@ -40,8 +40,9 @@ impl Default for ResolverSettings {
 impl ResolverSettings {
     /// Settings filled by hand that would not build the cascade they
     /// describe: a tier that is not a middle one in `order`, or one named
-    /// twice; an empty keyring service, or one holding `@` with keyutils
-    /// (its descriptions would be ambiguous; the lookup refuses it too).
+    /// twice; an empty keyring service, one holding a NUL byte, or one
+    /// holding `@` with keyutils (its descriptions would be ambiguous; the
+    /// lookup refuses it too); a keyring timeout of zero.
     pub fn check(&self) -> Result<(), SecretError> {
         let config = |why: String| Err(SecretError::Config(why));
         for (index, tier) in self.order.iter().enumerate() {
@@ -57,6 +58,12 @@ impl ResolverSettings {
         let service = &self.keyring.service;
         if service.is_empty() {
             return config("keyring service: may not be empty".to_string());
+        }
+        if service.contains('\0') {
+            return config("keyring service: may not hold a NUL byte".to_string());
+        }
+        if self.keyring.timeout.is_zero() {
+            return config("keyring timeout: may not be zero".to_string());
         }
         if !self.keyring.backend.accepts_service(service) {
             return config(format!(
@@ -117,5 +124,9 @@ mod tests {
             s.keyring.backend = KeyringBackend::Keyutils;
         });
         assert!(refused(at).contains("'@'"));
+        let nul = changed(|s| s.keyring.service = "a\0b".to_string());
+        assert!(refused(nul).contains("NUL byte"));
+        let zero = changed(|s| s.keyring.timeout = std::time::Duration::ZERO);
+        assert!(refused(zero).contains("may not be zero"));
     }
 }

@@ -43,6 +43,7 @@ impl KeyringProvider {
     /// any value there. An unavailable store is an error here: the caller
     /// asked for this store.
     pub fn store(&mut self, username: &str, value: &SecretValue) -> Result<(), SecretError> {
+        self.refuse_nul(username)?;
         let (backend, service, user) = self.job_names(username);
         let value = value.clone();
         let answer = self.call("storing", move |store| {
@@ -58,6 +59,7 @@ impl KeyringProvider {
 
     /// Deletes the item under `username`; `Ok(false)` when there was none.
     pub fn delete(&mut self, username: &str) -> Result<bool, SecretError> {
+        self.refuse_nul(username)?;
         let (backend, service, user) = self.job_names(username);
         let answer = self.call("deleting", move |store| {
             stores::entry(&store, backend, &service, &user)

@@ -277,6 +277,16 @@ impl KeyringProvider {
     fn error(&self, name: &str, why: &str) -> SecretError {
         SecretError::provider(PROVIDER, name, format!("{}: {why}", self.describe()))
     }
+
+    /// Refuses a name the store cannot take before it is sent: a NUL byte
+    /// ends a D-Bus string, and a bus that receives one drops the
+    /// connection, failing every later lookup of the run with it.
+    fn refuse_nul(&self, name: &str) -> Result<(), SecretError> {
+        if name.contains('\0') || self.settings.service.contains('\0') {
+            return Err(self.error(name, "a service or user name cannot hold a NUL byte"));
+        }
+        Ok(())
+    }
 }
 
 impl Provider for KeyringProvider {
@@ -285,6 +295,7 @@ impl Provider for KeyringProvider {
     }
 
     fn lookup(&mut self, request: &SecretRequest) -> Result<Lookup, SecretError> {
+        self.refuse_nul(&request.name)?;
         if let Connection::Unavailable(why) = self.connect() {
             return Ok(Lookup::Skipped {
                 reason: why.clone(),
