@@ -102,7 +102,9 @@ fn shell_output_names_what_bash_will_not_set() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     for name in ["UID", "_", "RANDOM"] {
         assert!(
-            stderr.contains(&format!("kstrun: warning: {name}: bash keeps this name")),
+            stderr.contains(&format!(
+                "kstrun: warning: {name}: the shell keeps this name for itself"
+            )),
             "{stderr}"
         );
     }

@@ -44,7 +44,7 @@ pub fn run(plan: Plan, format: ExportFormat, report: &Reporter) -> Result<i32, E
         for (name, _) in env.vars() {
             if BASH_OWN_NAMES.contains(&name) {
                 report.warning(&format!(
-                    "{name}: bash keeps this name for itself (read-only, computed or reset by the shell); eval in bash will not set it"
+                    "{name}: the shell keeps this name for itself (read-only, computed or reset by the shell); eval will not set it, and may stop there (bash as sh at a read-only name, dash at an OPTIND that is not a number)"
                 ));
             }
         }
