@@ -110,6 +110,31 @@ fn init_never_overwrites_without_force() {
     );
 }
 
+/// `--force` keeps the replaced file's permissions, and as root its owner.
+#[test]
+fn init_force_keeps_mode_and_owner() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("kept.toml");
+    fs::write(&target, "pass = []\n").unwrap();
+    fs::set_permissions(&target, fs::Permissions::from_mode(0o640)).unwrap();
+    // SAFETY: geteuid only reads the process's credentials.
+    let root = unsafe { nix::libc::geteuid() } == 0;
+    if root {
+        std::os::unix::fs::chown(&target, Some(65534), Some(65534)).unwrap();
+    }
+    kstrun(dir.path())
+        .args(["init", "--force", "-m", "kept.toml"])
+        .assert()
+        .code(0);
+    let new = fs::metadata(&target).unwrap();
+    assert_eq!(new.permissions().mode() & 0o7777, 0o640);
+    if root {
+        assert_eq!((new.uid(), new.gid()), (65534, 65534));
+    }
+    assert!(fs::read_to_string(&target).unwrap().contains("[secrets]"));
+}
+
 #[test]
 fn init_force_replaces_a_regular_file_only() {
     let dir = tempfile::tempdir().unwrap();

@@ -5,11 +5,12 @@
 //! form, an optional secret and a default, and the other forms and provider
 //! settings commented out. It must load with kstrun's own loader, which a
 //! test checks. An existing file is never overwritten without `--force`; with
-//! it, the new text is written beside the old file (with its permissions)
-//! and renamed over it, so a failure midway never leaves half a manifest.
+//! it, the new text is written beside the old file (with its permissions,
+//! and as root its owner) and renamed over it, so a failure midway never
+//! leaves half a manifest.
 
 use crate::error::Error;
-use std::fs::OpenOptions;
+use std::fs::{Metadata, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -26,7 +27,7 @@ pub fn run(manifest: Option<&Path>, force: bool, quiet: bool) -> Result<i32, Err
     let written = if force {
         replace(file)
     } else {
-        create_new(file, 0o666).map_err(|e| match e.kind() {
+        create_new(file, 0o666, None).map_err(|e| match e.kind() {
             io::ErrorKind::AlreadyExists => {
                 io::Error::new(e.kind(), "it already exists; use --force to replace it")
             }
@@ -48,19 +49,29 @@ pub fn run(manifest: Option<&Path>, force: bool, quiet: bool) -> Result<i32, Err
     Ok(0)
 }
 
-/// Writes the starter into a new `file` of `mode` (less the umask). A
-/// file it created but could not fill (a full disk) is removed again; a
-/// file that already existed is an error and is not touched.
-fn create_new(file: &Path, mode: u32) -> io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
+/// Writes the starter into a new `file` of `mode` (less the umask), given
+/// the owner and the exact permissions of `replaced`, if any (through the
+/// open file, not its name). A file it created but could not fill (a full
+/// disk) is removed again; a file that already existed is an error and is
+/// not touched.
+fn create_new(file: &Path, mode: u32, replaced: Option<&Metadata>) -> io::Result<()> {
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
     let mut out = OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(mode)
         .open(file)?;
-    let written = out
-        .write_all(STARTER.as_bytes())
-        .and_then(|()| out.sync_all());
+    let written = match replaced {
+        Some(old) => {
+            // Only root may give a file away: anyone else's replacement is
+            // their own, as an editor's would be.
+            let _ = std::os::unix::fs::fchown(&out, Some(old.uid()), Some(old.gid()));
+            out.set_permissions(old.permissions())
+        }
+        None => Ok(()),
+    }
+    .and_then(|()| out.write_all(STARTER.as_bytes()))
+    .and_then(|()| out.sync_all());
     if written.is_err() {
         let _ = std::fs::remove_file(file);
     }
@@ -89,22 +100,17 @@ fn replace(file: &Path) -> io::Result<()> {
     // (0600) must not become readable by all through `--force`, not even
     // for the moment before they are set.
     use std::os::unix::fs::PermissionsExt;
-    let kept = old.map(|old| old.permissions());
-    let mode = kept
+    let mode = old
         .as_ref()
-        .map_or(0o666, |permissions| permissions.mode() & 0o7777);
+        .map_or(0o666, |old| old.permissions().mode() & 0o7777);
     // A file already at the temporary name is someone else's: left alone.
-    create_new(&temporary, mode).map_err(|e| {
+    create_new(&temporary, mode, old.as_ref()).map_err(|e| {
         io::Error::new(
             e.kind(),
             format!("cannot write '{}': {e}", temporary.display()),
         )
     })?;
-    let written = match kept {
-        Some(permissions) => std::fs::set_permissions(&temporary, permissions),
-        None => Ok(()),
-    }
-    .and_then(|()| std::fs::rename(&temporary, file));
+    let written = std::fs::rename(&temporary, file);
     if written.is_err() {
         let _ = std::fs::remove_file(&temporary);
     }
