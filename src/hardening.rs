@@ -109,28 +109,82 @@ impl ProcessState {
     /// Gives back the original core limit, dumpability, SIGPIPE and SIGCHLD
     /// dispositions and mask.
     ///
-    /// System calls only, so that it may run between `fork` and `execve`. The
-    /// mask comes last: a signal that arrived while blocked is then handled
-    /// by the original disposition.
+    /// System calls only, so that it may run between `fork` and `execve`.
+    /// The dispositions come before the mask: a signal that arrived while
+    /// blocked is then handled by the original disposition. The core limit
+    /// and dumpability come after it: such a signal (a SIGQUIT that came
+    /// after the interrupt watch ended, say) is delivered while the process
+    /// is still not dumpable, so its default action cannot write a core
+    /// holding the environment block.
     pub fn restore(&self) {
+        signals::set_ignored(libc::SIGPIPE, self.sigpipe_ignored);
+        signals::set_ignored(libc::SIGCHLD, self.sigchld_ignored);
+        self.mask.set_as_mask();
         if let Some((soft, hard)) = self.core {
             let _ = setrlimit(Resource::RLIMIT_CORE, soft, hard);
         }
         if let Some(dumpable) = self.dumpable {
             let _ = nix::sys::prctl::set_dumpable(dumpable);
         }
-        signals::set_ignored(libc::SIGPIPE, self.sigpipe_ignored);
-        signals::set_ignored(libc::SIGCHLD, self.sigchld_ignored);
-        self.mask.set_as_mask();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicI32, Ordering};
+    use std::sync::Mutex;
+
+    /// The tests below change process-wide state (dumpability, limits).
+    static PROCESS_STATE: Mutex<()> = Mutex::new(());
+
+    static DUMPABLE_IN_HANDLER: AtomicI32 = AtomicI32::new(-1);
+
+    extern "C" fn record_dumpable(_: libc::c_int) {
+        // SAFETY: prctl(PR_GET_DUMPABLE) only reads a flag of the process.
+        let dumpable = unsafe { libc::prctl(libc::PR_GET_DUMPABLE) };
+        DUMPABLE_IN_HANDLER.store(dumpable, Ordering::SeqCst);
+    }
+
+    /// A signal pending when `restore` runs is delivered before the process
+    /// is dumpable again: its default action could not dump a core.
+    #[test]
+    fn a_signal_pending_at_restore_arrives_while_not_dumpable() {
+        let _lock = PROCESS_STATE.lock().unwrap_or_else(|e| e.into_inner());
+        let state = ProcessState::capture();
+        assert_eq!(
+            state.dumpable,
+            Some(true),
+            "the test process starts dumpable"
+        );
+        // SAFETY: a handler that only calls prctl and stores an integer,
+        // installed for a signal this test sends to its own thread while it
+        // is blocked there; the default action is put back at the end.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = record_dumpable as *const () as usize;
+            libc::sigaction(libc::SIGUSR2, &action, std::ptr::null_mut());
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGUSR2);
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+            state.harden().expect("harden");
+            libc::pthread_kill(libc::pthread_self(), libc::SIGUSR2);
+        }
+        state.restore();
+        let seen = DUMPABLE_IN_HANDLER.load(Ordering::SeqCst);
+        // SAFETY: back to the default action for SIGUSR2.
+        unsafe { libc::signal(libc::SIGUSR2, libc::SIG_DFL) };
+        assert_eq!(
+            seen, 0,
+            "the pending signal ran after dumpability came back"
+        );
+        assert_eq!(nix::sys::prctl::get_dumpable(), Ok(true));
+    }
 
     #[test]
     fn harden_then_restore() {
+        let _lock = PROCESS_STATE.lock().unwrap_or_else(|e| e.into_inner());
         let state = ProcessState::capture();
         state.harden().expect("harden");
         assert_eq!(nix::sys::prctl::get_dumpable(), Ok(false));
