@@ -20,8 +20,11 @@
 //! SIGSEGV. On Linux the wipe first asks `mincore` whether the pages it
 //! would use are mapped (the stack's mapping only grows, so it holds every
 //! page resolution used), and wipes less where they are not: resolution's
-//! frames cannot have gone further. The wipe is made of calls of one page
-//! each, so that its depth can be chosen at run time.
+//! frames cannot have gone further. That holds for the main thread, where
+//! kstrun calls it: below its stack the kernel leaves a gap with nothing
+//! mapped, where a thread's stack has a guard page that is mapped (but not
+//! writable). The wipe is made of calls of one page each, so that its depth
+//! can be chosen at run time.
 
 /// Bytes of stack below the caller that are overwritten, when the stack has them.
 const DEPTH: usize = 64 * 1024;
