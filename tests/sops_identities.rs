@@ -88,6 +88,37 @@ fn sources_are_merged_and_one_failure_does_not_stop_the_others() {
     assert!(!details.contains("AGE-SECRET-KEY") && !warnings.contains("AGE-SECRET-KEY"));
 }
 
+/// A key put in a variable that names a file or a command (a slip for
+/// `SOPS_AGE_KEY`) is not printed back in the errors or in `check`.
+#[test]
+fn a_key_in_a_path_variable_is_not_shown() {
+    let sandbox = Sandbox::new();
+    let age_key = secret_line("test-age-key.txt");
+    let ssh_key = key_text("test-ssh-ed25519");
+    let env = sandbox
+        .bare_env()
+        .with("SOPS_AGE_KEY_FILE", &age_key)
+        .with("SOPS_AGE_KEY_CMD", &age_key)
+        .with("SOPS_AGE_SSH_PRIVATE_KEY_FILE", &ssh_key);
+    let err = resolve(env.clone(), SopsBackend::Native).unwrap_err();
+    let mut provider =
+        SopsProvider::with_environment(settings(&fixture(FILE), SopsBackend::Native), env);
+    let status = provider.status();
+    let shown = format!(
+        "{err} {err:?} {} {}",
+        status.warnings.join("\n"),
+        status.details.join("\n")
+    );
+    assert!(
+        shown.contains("looks like a private key, not shown"),
+        "{shown}"
+    );
+    let ssh_body = ssh_key.lines().nth(1).unwrap();
+    for key in [age_key.as_str(), ssh_body, "PRIVATE KEY"] {
+        assert!(!shown.contains(key), "{key} shown in: {shown}");
+    }
+}
+
 #[test]
 fn the_identity_setting_adds_a_key_file() {
     let sandbox = Sandbox::new();

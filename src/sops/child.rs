@@ -145,7 +145,10 @@ pub fn run(
         };
         SopsError::new(
             kind,
-            format!("cannot start '{}': {e}", program.to_string_lossy()),
+            format!(
+                "cannot start '{}': {e}",
+                super::identities::shown_unless_key(&program.to_string_lossy())
+            ),
         )
     })?;
     let stdout_pipe = child.stdout.take();

@@ -209,12 +209,31 @@ pub fn gather(env: &Environment, extra: Option<&Path>, cmd_timeout: Duration) ->
             out.file("identity setting", path, Kind::Detect);
         } else {
             out.failed(
-                &format!("identity setting {}", path.display()),
+                &format!(
+                    "identity setting {}",
+                    shown_unless_key(&path.to_string_lossy())
+                ),
                 "file not found".into(),
             );
         }
     }
     out
+}
+
+/// `text`, a path or a command taken from a variable, as a message may show
+/// it, unless it looks like key material put in the wrong variable (a key
+/// in `SOPS_AGE_KEY_FILE` rather than `SOPS_AGE_KEY`): that would be
+/// printed whole in errors and in `check`.
+pub(super) fn shown_unless_key(text: &str) -> std::borrow::Cow<'_, str> {
+    let upper = text.to_ascii_uppercase();
+    if ["AGE-SECRET-KEY-", "AGE-PLUGIN-", "PRIVATE KEY"]
+        .iter()
+        .any(|marker| upper.contains(marker))
+    {
+        "(a value that looks like a private key, not shown)".into()
+    } else {
+        text.into()
+    }
 }
 
 fn user_keys_file(env: &Environment, home: Option<&Path>) -> Option<PathBuf> {
@@ -263,7 +282,7 @@ impl Identities {
     }
 
     fn file(&mut self, label: &str, path: &Path, kind: Kind) {
-        let name = format!("{label} {}", path.display());
+        let name = format!("{label} {}", shown_unless_key(&path.to_string_lossy()));
         if let Ok(meta) = std::fs::metadata(path) {
             self.check_permissions(path, &meta);
             crate::interrupt::watch_unless_regular(&meta);
