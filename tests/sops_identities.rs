@@ -267,6 +267,43 @@ fn key_command_that_fails_or_hangs() {
 /// process it leaves in the background holding its output open is killed at
 /// the deadline; more than 16 MiB on stdout is an error; any amount on
 /// stderr is drained, never a reason to fail.
+/// Under `auto`, a key command that failed is not run again by the `sops`
+/// executable the file then goes to (it would ask again for a passphrase
+/// just refused).
+#[test]
+fn a_failed_key_command_runs_once_under_auto() {
+    let Some(sops) = tool("sops") else { return };
+    let sandbox = Sandbox::new();
+    let count = sandbox.path().join("runs");
+    let command = format!("sh -c 'echo ran >> {}; exit 3'", count.display());
+    let mut s = settings(&fixture(FILE), SopsBackend::Auto);
+    s.binary = sops.display().to_string();
+    let mut r = resolver(s, sandbox.bare_env().with("SOPS_AGE_KEY_CMD", &command));
+    let err = r.resolve(&request(&["password"])).unwrap_err().to_string();
+    assert!(err.contains("SOPS_AGE_KEY_CMD (failed"), "{err}");
+    assert!(err.contains("then: "), "sops was tried too: {err}");
+    assert_eq!(std::fs::read_to_string(&count).unwrap(), "ran\n");
+}
+
+/// An `identity` that is a pipe reaches the `sops` executable unread.
+#[test]
+fn an_identity_pipe_reaches_the_sops_executable_unread() {
+    let Some(sops) = tool("sops") else { return };
+    let sandbox = Sandbox::new();
+    let fifo = sandbox.path().join("key-pipe");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).expect("mkfifo");
+    let key = key_text("test-age-key.txt");
+    let writer = fifo.clone();
+    std::thread::spawn(move || std::fs::write(writer, key));
+    let mut s = settings(&fixture(FILE), SopsBackend::Binary);
+    s.binary = sops.display().to_string();
+    s.identity = Some(fifo);
+    s.timeout = Duration::from_secs(10);
+    let mut r = resolver(s, sandbox.bare_env());
+    let found = r.resolve(&request(&["password"])).expect("decrypted");
+    assert_eq!(found.unwrap().value.as_str(), Some("rule-secret"));
+}
+
 #[test]
 fn key_command_output_is_bounded_in_time_and_size() {
     let sandbox = Sandbox::new();

@@ -8,7 +8,8 @@
 //! malformed file or a failed MAC is final: it is not retried elsewhere.
 //!
 //! Identities are gathered once, lazily, on the first file that needs them
-//! (`SOPS_AGE_KEY_CMD` runs at most once), and wiped with the decryptor.
+//! (`SOPS_AGE_KEY_CMD` runs at most once: if it fails, the `sops`
+//! executable does not get it either), and wiped with the decryptor.
 
 use super::binary::{self, BinaryOptions};
 use super::cache::FileStamp;
@@ -229,13 +230,13 @@ impl Decryptor {
     }
 
     fn binary(&mut self, path: &Path, format: Format, multi: bool) -> Result<Decrypted> {
-        let with_identity = self.sops_environment();
+        let changed = self.sops_environment();
         let document = binary::decrypt(
             path,
             format,
             multi,
             &self.options.binary,
-            with_identity.as_ref().or(self.options.env.as_ref()),
+            changed.as_ref().or(self.options.env.as_ref()),
         )?;
         Ok(Decrypted {
             document,
@@ -243,23 +244,38 @@ impl Decryptor {
         })
     }
 
-    /// The environment the `sops` executable gets when the `identity`
-    /// setting must be added to it: sops reads a key file from
+    /// The environment the `sops` executable gets when it differs from the
+    /// caller's (`None`: the environment as it is).
+    ///
+    /// Without `SOPS_AGE_KEY_CMD` when the command already ran here and
+    /// failed: sops would run it again (and ask again for a passphrase just
+    /// refused).
+    ///
+    /// With the `identity` setting: sops reads a key file from
     /// `SOPS_AGE_KEY_FILE` (an ssh key from `SOPS_AGE_SSH_PRIVATE_KEY_FILE`),
     /// which is set to the setting's file when it is not set already (sops
     /// reads one file from each; `~/.ssh`'s default keys it reads as well,
-    /// variable or not). `None`: the environment as it is.
+    /// variable or not).
     fn sops_environment(&self) -> Option<Environment> {
-        let identity = self.options.identity.as_deref()?;
-        let variable = identities::sops_variable_for(identity);
-        let env = match &self.options.env {
+        let drop_command = self.identities.as_ref().is_some_and(|i| i.command_failed);
+        let identity = self.options.identity.as_deref();
+        if !drop_command && identity.is_none() {
+            return None;
+        }
+        let mut env = match &self.options.env {
             Some(env) => env.clone(),
             None => Environment::from_process(),
         };
-        if env.get(variable).is_some_and(|value| !value.is_empty()) {
-            return None;
+        if drop_command {
+            env = env.without("SOPS_AGE_KEY_CMD");
         }
-        Some(env.with(variable, identity))
+        if let Some(identity) = identity {
+            let variable = identities::sops_variable_for(identity);
+            if env.get(variable).is_none_or(|value| value.is_empty()) {
+                env = env.with(variable, identity);
+            }
+        }
+        Some(env)
     }
 
     /// What would happen to `path`, for `check`: reads the metadata and tries

@@ -125,6 +125,10 @@ pub struct Identities {
     /// `crate::sops::interrupt`): the reader stops there rather than go on to
     /// the `sops` executable, which would run the command, and ask, again.
     pub interrupted: bool,
+    /// `SOPS_AGE_KEY_CMD` ran and failed (an error, a timeout, a wrong
+    /// passphrase): the `sops` executable, if the file goes on to it, is
+    /// not given the variable, so that the command runs at most once.
+    pub command_failed: bool,
 }
 
 impl std::fmt::Debug for Identities {
@@ -164,6 +168,7 @@ pub fn gather(env: &Environment, extra: Option<&Path>, cmd_timeout: Duration) ->
         sources: Vec::new(),
         warnings: Vec::new(),
         interrupted: false,
+        command_failed: false,
     };
     let home = env.get("HOME").filter(|h| !h.is_empty()).map(PathBuf::from);
 
@@ -336,10 +341,12 @@ impl Identities {
             Ok(output) => output,
             Err(e) => {
                 self.interrupted |= e.kind == ErrorKind::Interrupted;
+                self.command_failed = true;
                 return self.failed(name, e.reason);
             }
         };
         if !output.status.success() {
+            self.command_failed = true;
             return self.failed(name, format!("the command failed ({})", output.status));
         }
         self.text(name, &output.stdout);
@@ -378,7 +385,12 @@ fn looks_like_ssh_key(contents: &[u8]) -> bool {
 
 /// The variable through which sops 3.11 takes a key file like `path`:
 /// `SOPS_AGE_SSH_PRIVATE_KEY_FILE` for an ssh key, else `SOPS_AGE_KEY_FILE`.
+/// Only a regular file is read to tell: a pipe (`<(pass show key)`) would
+/// be emptied before sops could read it.
 pub(super) fn sops_variable_for(path: &Path) -> &'static str {
+    if !std::fs::metadata(path).is_ok_and(|meta| meta.is_file()) {
+        return "SOPS_AGE_KEY_FILE";
+    }
     match read_limited(path) {
         Ok(contents) if looks_like_ssh_key(&contents) => "SOPS_AGE_SSH_PRIVATE_KEY_FILE",
         _ => "SOPS_AGE_KEY_FILE",
