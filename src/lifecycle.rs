@@ -51,7 +51,11 @@ mod linux {
             state.harden().map_err(Error::Child)?;
             let supervised = match mode {
                 Mode::Exec => SignalSet::empty(),
-                Mode::Init | Mode::InitGroup => init::supervised_signals(&state),
+                Mode::Init | Mode::InitGroup => {
+                    // Before any thread starts, so that every thread has them blocked.
+                    crate::signals::block_reserved();
+                    init::supervised_signals(&state)
+                }
             };
             // The sops reader keeps its own list of running helpers (sops,
             // SOPS_AGE_KEY_CMD); an interrupt must stop them before exiting.

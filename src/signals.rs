@@ -17,6 +17,32 @@ pub fn max_signal() -> i32 {
     libc::SIGRTMAX()
 }
 
+/// Blocks, in the calling thread and the threads it starts later, the
+/// real-time signals the C library keeps for itself (32 and 33 with glibc,
+/// 32 to 34 with musl), which its own `sigprocmask` will not block. Sent to
+/// `--init`'s supervisor, they would end it by their default action and
+/// leave the child running; blocked, they are held and never delivered.
+/// The child gets them unblocked: the mask it is given back goes through
+/// the C library, which leaves them out of any mask it sets.
+#[cfg(target_os = "linux")]
+pub fn block_reserved() {
+    let mut reserved: u64 = 0;
+    for signo in 32..max_signal().min(libc::SIGRTMIN()) {
+        reserved |= 1 << (signo - 1);
+    }
+    // SAFETY: rt_sigprocmask reads one kernel signal set of 8 bytes from
+    // `reserved`, which lives through the call, and writes nothing back.
+    unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigprocmask,
+            libc::SIG_BLOCK,
+            &reserved as *const u64,
+            std::ptr::null_mut::<u64>(),
+            std::mem::size_of::<u64>(),
+        );
+    }
+}
+
 /// Whether `signo` can be caught, blocked or ignored at all.
 pub fn is_catchable(signo: i32) -> bool {
     signo != libc::SIGKILL && signo != libc::SIGSTOP

@@ -78,6 +78,34 @@ fn every_catchable_signal_is_forwarded_to_the_child() {
     assert_eq!(status.code(), Some(0));
 }
 
+/// Signals 32 and 33 (glibc's own) sent to the supervisor are held, not
+/// fatal: kstrun and the child live on, and the next signal is forwarded.
+/// The child starts with them unblocked.
+#[test]
+fn the_c_librarys_own_signals_do_not_end_the_supervisor() {
+    let sandbox = Sandbox::new();
+    let (mut child, lines) = spawn(
+        &sandbox,
+        "--init",
+        "echo $$; grep SigBlk /proc/self/status; trap 'exit 7' TERM; echo ready; while :; do sleep 0.05; done",
+    );
+    let shell: u32 = lines.expect("pid", WAIT).parse().expect("a pid");
+    assert_eq!(lines.expect("mask", WAIT), "SigBlk:\t0000000000000000");
+    assert_eq!(lines.expect("ready", WAIT), "ready");
+    send(child.id(), 32);
+    send(child.id(), 33);
+    std::thread::sleep(Duration::from_millis(300));
+    let alive = child.try_wait().expect("try_wait").is_none();
+    if !alive {
+        // Left running by a supervisor that ended: stopped here, or it
+        // would hold the test's output open.
+        send(shell, libc::SIGKILL);
+    }
+    assert!(alive, "kstrun ended");
+    send(child.id(), libc::SIGTERM);
+    assert_eq!(wait_within(&mut child, WAIT).code(), Some(7));
+}
+
 #[test]
 fn a_child_trapping_sigterm_ends_within_a_second() {
     let sandbox = Sandbox::new();
