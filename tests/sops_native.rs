@@ -24,6 +24,13 @@ fn json_of(node: &kstrun::sops::Node) -> serde_json::Value {
     serde_json::from_slice(&node.to_json()).expect("our JSON parses")
 }
 
+/// What `sops --decrypt --output-type json` prints for `path` (its first
+/// document only).
+fn sops_json(sops: &Path, env: &kstrun::sops::Environment, path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&sops_decrypt(sops, env, &["--output-type", "json"], path))
+        .expect("sops prints JSON")
+}
+
 const STRUCTURED: [&str; 23] = [
     "basic.sops.yaml",
     "basic.sops.json",
@@ -62,14 +69,7 @@ fn every_fixture_matches_real_sops_json_output() {
         let path = fixture(name);
         let ours = native(&path, env.clone());
         assert_eq!(ours.backend, "native");
-        let theirs: serde_json::Value = serde_json::from_slice(&sops_decrypt(
-            &sops,
-            &env,
-            &["--output-type", "json"],
-            &path,
-        ))
-        .expect("sops prints JSON");
-        // sops's JSON output holds the first document only.
+        let theirs = sops_json(&sops, &env, &path);
         assert_eq!(json_of(&ours.document.roots()[0]), theirs, "{name}");
     }
 }
@@ -516,13 +516,7 @@ fn hand_edited_ini_values_read_as_sops_reads_them() {
     let path = sandbox.path().join("edited.sops.ini");
     let read_alike = |text: &str| {
         std::fs::write(&path, text).unwrap();
-        let theirs: serde_json::Value = serde_json::from_slice(&sops_decrypt(
-            &sops,
-            &env,
-            &["--output-type", "json"],
-            &path,
-        ))
-        .expect("sops prints JSON");
+        let theirs = sops_json(&sops, &env, &path);
         let ours = native(&path, env.clone());
         assert_eq!(json_of(&ours.document.roots()[0]), theirs, "{text}");
     };
