@@ -141,14 +141,16 @@ fn read_ini_value<'a>(
     if value.is_empty() {
         return Some(String::new());
     }
-    let triple = value.len() > 3 && value.starts_with("\"\"\"");
-    for quote in ["\"\"\"", "`"] {
-        let Some(inner) = value.strip_prefix(quote) else {
-            continue;
-        };
-        if quote == "\"\"\"" && !triple {
-            break;
-        }
+    // Three quotes count only with something after them (the newline too).
+    let quote = if value.len() > 3 && value.starts_with("\"\"\"") {
+        Some("\"\"\"")
+    } else if value.starts_with('`') {
+        Some("`")
+    } else {
+        None
+    };
+    if let Some(quote) = quote {
+        let inner = &value[quote.len()..];
         // Up to the last closing quotes on the line where they first appear.
         if let Some(end) = inner.rfind(quote) {
             return Some(inner[..end].to_string());
