@@ -27,7 +27,7 @@ pub fn max_signal() -> i32 {
 #[cfg(target_os = "linux")]
 pub fn block_reserved() {
     let mut reserved: u64 = 0;
-    for signo in 32..max_signal().min(libc::SIGRTMIN()) {
+    for signo in 32..libc::SIGRTMIN() {
         reserved |= 1 << (signo - 1);
     }
     // SAFETY: rt_sigprocmask reads one kernel signal set of 8 bytes from
